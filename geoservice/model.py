@@ -1,0 +1,208 @@
+"""The domain: collections, their fields, allowed values and the allowed phase/status transitions.
+
+Everything else (store schema, pygeoapi field lists, queryables, validation) derives from here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+THEMAS = ("verharding", "riolering", "groen", "spelen", "verlichting", "water", "verkeer")
+PROJECT_SOORTEN = ("groot onderhoud", "herinrichting", "vervanging", "nieuwe aanleg")
+FASEN = ("gepland", "voorbereiding", "inspraak", "uitvoering", "gereed")
+VOORSTEL_SOORTEN = ("behoefte", "idee", "initiatief")
+CATEGORIEEN = ("groen", "spelen, bewegen en ontmoeten", "paden, wegen en verkeer", "overig")
+STATUSSEN = (
+    "ingediend", "gepubliceerd", "in uitwerking", "in uitvoering", "gerealiseerd",
+    "afgewezen", "samengevoegd",
+)
+
+FASE_TRANSITIONS = {
+    "gepland": ("voorbereiding",),
+    "voorbereiding": ("inspraak",),
+    "inspraak": ("uitvoering",),
+    "uitvoering": ("gereed",),
+    "gereed": (),
+}
+STATUS_TRANSITIONS = {
+    "ingediend": ("gepubliceerd", "afgewezen", "samengevoegd"),
+    "gepubliceerd": ("in uitwerking", "afgewezen", "samengevoegd"),
+    "in uitwerking": ("in uitvoering", "afgewezen"),
+    "in uitvoering": ("gerealiseerd",),
+    "gerealiseerd": (),
+    "afgewezen": (),
+    "samengevoegd": (),
+}
+
+AREA_TYPES = ("Polygon", "MultiPolygon")
+ALL_TYPES = ("Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One property of a collection.
+
+    kind is one of: string, integer, number, date, datetime, boolean, integer-list.
+    derived fields are computed by the service and cannot be set by a client.
+    """
+
+    name: str
+    kind: str
+    title: str
+    description: str = ""
+    required: bool = False
+    values: tuple[str, ...] = ()
+    derived: bool = False
+    max_length: int | None = None
+    minimum: float | None = None
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A feature collection: its table, geometry types, identifier and fields."""
+
+    name: str
+    title: dict
+    description: dict
+    geometry_types: tuple[str, ...]
+    fields: tuple[Field, ...]
+    id_field: str = "id"
+    title_field: str = "titel"
+    editable: bool = False
+    hidden: dict = field(default_factory=dict)
+    lifecycle: tuple[str, dict] | None = None
+
+    @property
+    def field_map(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
+
+    @property
+    def storage_geometry_type(self) -> str:
+        """The GeoPackage geometry type name of the table."""
+        return "MULTIPOLYGON" if self.geometry_types == AREA_TYPES else "GEOMETRY"
+
+
+def _text(name, title, description="", max_length=200, **kw) -> Field:
+    return Field(name, "string", title, description, max_length=max_length, **kw)
+
+
+def _choice(name, title, values, description="", **kw) -> Field:
+    return Field(name, "string", title, description, values=values, **kw)
+
+
+_AREA_COMMON = (
+    _text("gemeentecode", "Gemeentecode", "CBS-code van de gemeente (GMxxxx)", 6, required=True),
+    _text("gemeentenaam", "Gemeente", required=True),
+    Field("jaar", "integer", "Jaar", "Jaar van de CBS Wijk- en Buurtkaart", required=True),
+    Field("oppervlakte_ha", "number", "Oppervlakte (ha)", derived=True),
+    _text("bron", "Bron", "Herkomst van de grens", required=True),
+)
+
+WIJKEN = Collection(
+    name="wijken",
+    title={"nl": "Wijken", "en": "Districts"},
+    description={
+        "nl": "Wijken van de gemeente (CBS Wijk- en Buurtkaart). Bron: CBS, Kadaster.",
+        "en": "Districts of the municipality (CBS district and neighbourhood map). Source: CBS, Kadaster.",
+    },
+    geometry_types=AREA_TYPES,
+    id_field="wijkcode",
+    title_field="wijknaam",
+    fields=(
+        _text("wijkcode", "Wijkcode", "CBS-code van de wijk (WKxxxxxx)", 8, required=True),
+        _text("wijknaam", "Wijknaam", required=True),
+        *_AREA_COMMON,
+    ),
+)
+
+BUURTEN = Collection(
+    name="buurten",
+    title={"nl": "Buurten", "en": "Neighbourhoods"},
+    description={
+        "nl": "Buurten van de gemeente (CBS Wijk- en Buurtkaart). Bron: CBS, Kadaster.",
+        "en": "Neighbourhoods of the municipality (CBS district and neighbourhood map). Source: CBS, Kadaster.",
+    },
+    geometry_types=AREA_TYPES,
+    id_field="buurtcode",
+    title_field="buurtnaam",
+    fields=(
+        _text("buurtcode", "Buurtcode", "CBS-code van de buurt (BUxxxxxxxx)", 10, required=True),
+        _text("buurtnaam", "Buurtnaam", required=True),
+        _text("wijkcode", "Wijkcode", "Wijk waarin de buurt ligt", 8, required=True),
+        _text("wijknaam", "Wijknaam", required=True),
+        *_AREA_COMMON,
+    ),
+)
+
+_LOCATION = (
+    _text("wijkcode", "Wijkcode", "Afgeleid uit de geometrie", 8, derived=True),
+    _text("buurtcode", "Buurtcode", "Afgeleid uit de geometrie", 10, derived=True),
+)
+
+PROJECTEN = Collection(
+    name="projecten",
+    title={"nl": "Projecten wijkbeheerplan", "en": "Planned works (wijkbeheerplan)"},
+    description={
+        "nl": "Gepland groot onderhoud en herinrichting van de openbare ruimte per wijk.",
+        "en": "Planned major maintenance and redesign of public space per district.",
+    },
+    geometry_types=ALL_TYPES,
+    editable=True,
+    lifecycle=("fase", FASE_TRANSITIONS),
+    fields=(
+        _text("titel", "Titel", required=True),
+        _text("omschrijving", "Omschrijving", max_length=4000),
+        _choice("thema", "Thema", THEMAS, required=True),
+        _choice("soort", "Soort werk", PROJECT_SOORTEN, required=True),
+        _choice("fase", "Fase", FASEN, required=True),
+        Field("start", "date", "Start", "Geplande start van het werk", required=True),
+        Field("eind", "date", "Eind", "Gepland einde van het werk", required=True),
+        Field("planjaar", "integer", "Planjaar", required=True, minimum=2000),
+        Field("budget_indicatie", "integer", "Budgetindicatie (EUR)", minimum=0),
+        Field("inspraak_tot", "date", "Inspraak tot", "Datum tot wanneer bewoners kunnen reageren"),
+        *_LOCATION,
+        _text("afdeling", "Afdeling", "Verantwoordelijke afdeling"),
+        _text("bron", "Bron", "Herkomst van het record"),
+        Field("bijgewerkt", "datetime", "Bijgewerkt", derived=True),
+    ),
+)
+
+VOORSTELLEN = Collection(
+    name="voorstellen",
+    title={"nl": "Voorstellen van bewoners", "en": "Residents' proposals"},
+    description={
+        "nl": "Behoeften, ideeën en initiatieven van bewoners en ondernemers (na moderatie gepubliceerd).",
+        "en": "Needs, ideas and initiatives of residents and businesses (published after moderation).",
+    },
+    geometry_types=("Point", "LineString", "Polygon"),
+    editable=True,
+    hidden={"status": ("ingediend",)},
+    lifecycle=("status", STATUS_TRANSITIONS),
+    fields=(
+        _text("titel", "Titel", required=True, max_length=120),
+        _text("omschrijving", "Omschrijving", max_length=4000),
+        _choice("soort", "Soort", VOORSTEL_SOORTEN, required=True),
+        _choice("categorie", "Categorie", CATEGORIEEN, required=True),
+        _choice("status", "Status", STATUSSEN, required=True),
+        _text("reden", "Reden", "Toelichting bij afwijzing", max_length=2000),
+        Field("samengevoegd_met", "integer", "Samengevoegd met", "Voorstel waarin dit is opgegaan"),
+        Field("steun", "integer", "Steun", "Aantal steunbetuigingen", minimum=0),
+        Field("reacties", "integer", "Reacties", "Aantal reacties", minimum=0),
+        Field("ingediend", "datetime", "Ingediend", required=True),
+        Field("bijgewerkt", "datetime", "Bijgewerkt", derived=True),
+        *_LOCATION,
+        Field("projecten", "integer-list", "Projecten", "Gekoppelde projecten"),
+        Field("wijkbudget", "integer", "Wijkbudget (EUR)", "Gevraagd uit het wijkbudget", minimum=0),
+        _text("auteur", "Auteur", "Publieke naam van de indiener (optioneel)", max_length=80),
+        _text("bron", "Bron", "Herkomst van het record"),
+    ),
+)
+
+COLLECTIONS = {c.name: c for c in (WIJKEN, BUURTEN, PROJECTEN, VOORSTELLEN)}
+
+
+def allowed_transition(collection: Collection, old: str, new: str) -> bool:
+    """Whether the lifecycle of the collection allows going from old to new (staying is allowed)."""
+    if collection.lifecycle is None:
+        return True
+    _, transitions = collection.lifecycle
+    return old == new or new in transitions.get(old, ())
