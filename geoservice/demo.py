@@ -14,11 +14,10 @@ from shapely import affinity, ops
 from tqdm import tqdm
 
 from . import store as store_module
-from .model import CATEGORIEEN, FASEN, PROJECT_SOORTEN, STATUSSEN, THEMAS, VOORSTEL_SOORTEN
+from .model import CATEGORIEEN, DEMO_SOURCE, FASEN, PROJECT_SOORTEN, STATUSSEN, THEMAS, VOORSTEL_SOORTEN
 
 BOUNDARIES = Path(__file__).resolve().parent.parent / "data" / "nijmegen-2024" / "buurten_rd.geojson"
 SOURCE = "CBS, Kadaster (Wijk- en Buurtkaart 2024)"
-DEMO_SOURCE = "demo: gegenereerd, fictief"
 REFERENCE_DATE = dt.date(2026, 11, 1)  # "today" of the generated history
 PLAN_YEARS = range(2025, 2033)
 NAME_FIXES = {"t Acker": "'t Acker", "t Broek": "'t Broek"}

@@ -33,6 +33,8 @@ STATUS_TRANSITIONS = {
     "samengevoegd": (),
 }
 
+DEMO_SOURCE = "demo: gegenereerd, fictief"  # the `bron` of generated demo features
+
 AREA_TYPES = ("Polygon", "MultiPolygon")
 ALL_TYPES = ("Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon")
 

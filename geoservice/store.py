@@ -136,6 +136,13 @@ class GeoPackageStore:
             raise NotFound(f"{collection_name}/{feature_id}")
         return self._page(collection, [row], 1)
 
+    def extent(self, collection_name: str):
+        """(minx, miny, maxx, maxy) of a collection in the storage CRS, None when empty."""
+        row = self._connection().execute(
+            "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = ?",
+            (collection_name,)).fetchone()
+        return None if row is None or row[0] is None else tuple(row)
+
     def count(self, collection_name: str) -> int:
         return self._connection().execute(f'SELECT count(*) FROM "{collection_name}"').fetchone()[0]
 

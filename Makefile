@@ -1,0 +1,39 @@
+# The two commands: `make run` and `make test`. Everything they need, they install.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+STORE ?= data/wijkplan.gpkg
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup demo lock clean
+
+run: setup $(STORE)
+	$(BIN)/geoservice --store $(STORE) serve --host $(HOST) --port $(PORT)
+
+test: setup
+	$(BIN)/python -m pytest
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Python >= 3.12 is needed (see .python-version)"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+$(STORE): | setup
+	$(BIN)/geoservice --store $(STORE) demo --if-missing
+
+demo: setup
+	$(BIN)/geoservice --store $(STORE) demo --force
+
+# Re-resolve the pinned versions after changing dependencies in pyproject.toml.
+lock: setup
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.12 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) $(STORE) $(STORE)-wal $(STORE)-shm

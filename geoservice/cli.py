@@ -1,0 +1,62 @@
+"""The `geoservice` command: build the demo store and serve the API."""
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from .settings import Settings
+
+
+def _demo(args, settings: Settings) -> None:
+    from . import demo
+
+    path = Path(settings.store)
+    if path.exists() and not args.force:
+        if args.if_missing:
+            return
+        raise SystemExit(f"{path} exists; use --force to rebuild it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store = demo.build(path, seed=args.seed)
+    counts = ", ".join(f"{name} {store.count(name)}" for name in ("wijken", "buurten", "projecten", "voorstellen"))
+    print(f"demo store written to {path}: {counts}")
+
+
+def _serve(args, settings: Settings) -> None:
+    import uvicorn
+
+    from .app import create_app
+
+    url = settings.url if "GEOSERVICE_URL" in os.environ else f"http://{args.host}:{args.port}"
+    app = create_app(Settings.from_env(url=url, store=settings.store, config=settings.config))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", workers=1)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="geoservice", description=__doc__)
+    top.add_argument("--store", help="GeoPackage file of the store (default: $GEOSERVICE_STORE or "
+                                     "data/wijkplan.gpkg)")
+    top.add_argument("--config", help="pygeoapi configuration (default: config/pygeoapi.yml)")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="build the demo store from the CBS boundaries of Nijmegen")
+    demo.add_argument("--seed", type=int, default=2024, help="seed of the generated plan and proposals")
+    demo.add_argument("--force", action="store_true", help="replace an existing store")
+    demo.add_argument("--if-missing", action="store_true", help="do nothing when the store exists")
+    demo.set_defaults(run=_demo)
+
+    serve = commands.add_parser("serve", help="serve the OGC API under uvicorn")
+    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
+    serve.set_defaults(run=_serve)
+    return top
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    settings = Settings.from_env(store=args.store, config=args.config)
+    args.run(args, settings)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""The pygeoapi configuration: the YAML file, completed from the domain model and the store."""
+from __future__ import annotations
+
+import copy
+
+import pyproj
+from pygeoapi.util import yaml_load
+
+from .model import COLLECTIONS, DEMO_SOURCE, Collection
+from .settings import Settings
+from .store import Query, open_store
+
+STORAGE_CRS = "http://www.opengis.net/def/crs/EPSG/0/28992"
+SUPPORTED_CRS = [
+    "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+    STORAGE_CRS,
+    "http://www.opengis.net/def/crs/EPSG/0/4258",
+    "http://www.opengis.net/def/crs/EPSG/0/3857",
+]
+CRS84 = SUPPORTED_CRS[0]
+DEMO_NOTE = {
+    "nl": " DEMO: fictieve, gegenereerde gegevens op echte CBS-grenzen; geen echte plannen.",
+    "en": " DEMO: fictitious generated data on real CBS boundaries; not real plans.",
+}
+_TO_CRS84 = pyproj.Transformer.from_crs(28992, "OGC:CRS84", always_xy=True)
+
+
+def load_config(settings: Settings) -> dict:
+    """The complete pygeoapi configuration for these settings."""
+    with open(settings.config, encoding="utf-8") as handle:
+        config = yaml_load(handle)
+    config["server"]["url"] = settings.url.rstrip("/")
+    store = open_store(settings.store)
+    resources = config.get("resources") or {}
+    config["resources"] = {name: _resource(collection, resources.get(name, {}), settings.store, store)
+                           for name, collection in COLLECTIONS.items()}
+    return config
+
+
+def _resource(collection: Collection, extra: dict, location: str, store) -> dict:
+    resource = copy.deepcopy(extra)
+    description = dict(collection.description)
+    if collection.editable and _is_demo(store, collection):
+        description = {lang: text + DEMO_NOTE[lang] for lang, text in description.items()}
+    resource.update({
+        "type": "collection",
+        "title": dict(collection.title),
+        "description": description,
+        "keywords": resource.get("keywords", []),
+        "links": resource.get("links", []),
+        "extents": {"spatial": {"bbox": _extent(store, collection), "crs": CRS84}},
+        "providers": [{
+            "type": "feature",
+            "name": "geoservice.provider.StoreProvider",
+            "data": location,
+            "table": collection.name,
+            "id_field": collection.id_field,
+            "title_field": collection.title_field,
+            "storage_crs": STORAGE_CRS,
+            "crs": SUPPORTED_CRS,
+        }],
+    })
+    return resource
+
+
+def _is_demo(store, collection: Collection) -> bool:
+    query = Query(collection.name, limit=0, equals={"bron": DEMO_SOURCE}, published_only=False)
+    return store.query(query).number_matched > 0
+
+
+def _extent(store, collection: Collection) -> list[float]:
+    """The bounding box of the collection in CRS84 (densified edges); the municipality when empty."""
+    bounds = store.extent(collection.name) or store.extent("buurten")
+    if bounds is None:
+        return [3.2, 50.7, 7.3, 53.6]
+    return [round(v, 6) for v in _TO_CRS84.transform_bounds(*bounds, densify_pts=21)]
