@@ -21,15 +21,21 @@ from starlette.staticfiles import StaticFiles
 from .config import load_config
 from .settings import Settings
 
+GEOJSON = "application/geo+json"
 PYGEOAPI_STATIC = Path(pygeoapi.__file__).parent / "static"
 
 
-def _endpoint(api: API, handler, *path_keys: str):
-    """A Starlette endpoint that runs a pygeoapi handler with the request's path parameters."""
+def _endpoint(api: API, handler, *path_keys: str, json_type: str = "application/json"):
+    """A Starlette endpoint that runs a pygeoapi handler with the request's path parameters.
+
+    json_type is the media type of a successful JSON answer (GeoJSON for features).
+    """
     async def endpoint(request: Request) -> Response:
         api_request = await APIRequest.from_starlette(request, api.locales)
         args = [request.path_params[key] for key in path_keys]
         headers, status, content = await run_in_threadpool(handler, api, api_request, *args)
+        if status == 200 and headers.get("Content-Type") == "application/json":
+            headers["Content-Type"] = json_type
         return Response(content, status_code=status, headers=headers)
     return endpoint
 
@@ -45,9 +51,10 @@ def _routes(api: API) -> list:
         Route(f"{collection}/queryables",
               _endpoint(api, itemtypes_api.get_collection_queryables, "collection_id")),
         Route(f"{collection}/schema", _endpoint(api, core_api.get_collection_schema, "collection_id")),
-        Route(f"{collection}/items", _endpoint(api, itemtypes_api.get_collection_items, "collection_id")),
-        Route(f"{collection}/items/{{item_id}}",
-              _endpoint(api, itemtypes_api.get_collection_item, "collection_id", "item_id")),
+        Route(f"{collection}/items", _endpoint(api, itemtypes_api.get_collection_items, "collection_id",
+                                               json_type=GEOJSON)),
+        Route(f"{collection}/items/{{item_id}}", _endpoint(api, itemtypes_api.get_collection_item,
+                                                           "collection_id", "item_id", json_type=GEOJSON)),
         Mount("/static", StaticFiles(directory=PYGEOAPI_STATIC), name="static"),
     ]
 

@@ -42,11 +42,21 @@ def store(demo_path, tmp_path) -> GeoPackageStore:
     return GeoPackageStore(path)
 
 
+def client_for(store_path) -> TestClient:
+    """The API on the store at store_path, in-process."""
+    return TestClient(create_app(Settings(store=str(store_path), config=CONFIG, url="http://testserver")))
+
+
 @pytest.fixture(scope="session")
 def client(demo_path) -> TestClient:
-    """The API in-process."""
-    app = create_app(Settings(store=str(demo_path), config=CONFIG, url="http://testserver"))
-    return TestClient(app)
+    """The API on the demo store, in-process."""
+    return client_for(demo_path)
+
+
+@pytest.fixture
+def store_client(store) -> TestClient:
+    """The API on a private copy of the demo store."""
+    return client_for(store.path)
 
 
 def free_port() -> int:

@@ -1,0 +1,202 @@
+"""The OGC API - Features endpoints, in-process."""
+import pytest
+import shapely
+
+from geoservice.store import Query
+
+RD = "http://www.opengis.net/def/crs/EPSG/0/28992"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+NIJMEGEN_LONLAT = shapely.box(5.70, 51.75, 5.95, 51.92)
+
+
+def items(client, collection, **params):
+    response = client.get(f"/collections/{collection}/items", params=params)
+    assert response.status_code == 200, response.text
+    return response
+
+
+def test_landing_page_links_to_api_conformance_and_collections(client):
+    rels = {link["rel"] for link in client.get("/", params={"f": "json"}).json()["links"]}
+    assert {"service-desc", "conformance", "data"} <= rels
+
+
+def test_conformance_declares_features_core_and_geojson(client):
+    classes = client.get("/conformance", params={"f": "json"}).json()["conformsTo"]
+    assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in classes
+    assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson" in classes
+
+
+def test_openapi_document_is_served(client):
+    response = client.get("/openapi", params={"f": "json"})
+    assert response.status_code == 200
+    assert "/collections/projecten/items" in response.json()["paths"]
+
+
+def test_the_four_collections_are_listed_in_dutch_by_default(client):
+    response = client.get("/collections", params={"f": "json"})
+    titles = {c["id"]: c["title"] for c in response.json()["collections"]}
+    assert titles == {"wijken": "Wijken", "buurten": "Buurten", "projecten": "Projecten wijkbeheerplan",
+                      "voorstellen": "Voorstellen van bewoners"}
+    assert response.headers["Content-Language"] == "nl"
+
+
+def test_collections_speak_english_on_request(client):
+    response = client.get("/collections/wijken", params={"f": "json", "lang": "en"})
+    assert response.json()["title"] == "Districts"
+    assert response.headers["Content-Language"] == "en"
+
+
+def test_collection_metadata_offers_rd_and_stores_in_rd(client):
+    meta = client.get("/collections/projecten", params={"f": "json"}).json()
+    assert meta["storageCrs"] == RD
+    assert {CRS84, RD, "http://www.opengis.net/def/crs/EPSG/0/4258",
+            "http://www.opengis.net/def/crs/EPSG/0/3857"} <= set(meta["crs"])
+    assert shapely.box(*meta["extent"]["spatial"]["bbox"][0]).within(NIJMEGEN_LONLAT)
+
+
+def test_demo_collections_say_they_are_demo_data(client):
+    for name in ("projecten", "voorstellen"):
+        assert "DEMO" in client.get(f"/collections/{name}", params={"f": "json"}).json()["description"]
+
+
+@pytest.mark.parametrize("name", ["wijken", "buurten", "projecten", "voorstellen"])
+def test_number_matched_is_what_the_public_may_see(client, demo_store, name):
+    body = items(client, name, limit=1).json()
+    assert body["numberMatched"] == demo_store.query(Query(name, limit=0)).number_matched
+    assert body["numberReturned"] == 1
+
+
+def test_default_limit_is_100_and_pages_link_next_and_prev(client):
+    first = items(client, "projecten").json()
+    assert len(first["features"]) == 100
+    links = {link["rel"]: link["href"] for link in first["links"]}
+    assert "prev" not in links
+    second = client.get(links["next"].replace("http://testserver", "")).json()
+    links = {link["rel"]: link["href"] for link in second["links"]}
+    assert "prev" in links and "offset=200" in links["next"]
+    assert not {f["id"] for f in first["features"]} & {f["id"] for f in second["features"]}
+
+
+def test_paging_through_a_collection_returns_every_feature_once(client):
+    seen, url = [], "/collections/voorstellen/items?limit=250"
+    while url:
+        body = client.get(url).json()
+        seen += [f["id"] for f in body["features"]]
+        url = next((link["href"].replace("http://testserver", "") for link in body["links"]
+                    if link["rel"] == "next"), None)
+    assert len(seen) == len(set(seen)) == body["numberMatched"]
+
+
+def test_limit_above_the_maximum_is_capped_at_10000(client):
+    body = items(client, "voorstellen", limit=50_000).json()
+    assert body["numberReturned"] == body["numberMatched"] < 10_000
+
+
+def test_items_are_geojson_in_crs84_by_default(client):
+    response = items(client, "projecten", limit=50)
+    assert response.headers["Content-Type"].startswith("application/geo+json")
+    assert response.headers["Content-Crs"] == f"<{CRS84}>"
+    for feature in response.json()["features"]:
+        assert shapely.geometry.shape(feature["geometry"]).within(NIJMEGEN_LONLAT)
+
+
+def test_rd_output_returns_the_stored_coordinates(client, demo_store):
+    response = items(client, "projecten", limit=20, crs=RD)
+    assert response.headers["Content-Crs"] == f"<{RD}>"
+    stored = demo_store.query(Query("projecten", limit=20))
+    served = [shapely.geometry.shape(f["geometry"]) for f in response.json()["features"]]
+    assert all(shapely.equals_exact(a, b, tolerance=0) for a, b in zip(stored.geometries, served))
+
+
+def test_etrs89_output_is_latitude_first(client):
+    feature = items(client, "wijken", limit=1, crs="http://www.opengis.net/def/crs/EPSG/0/4258").json()["features"][0]
+    lat, lon = feature["geometry"]["coordinates"][0][0][0]
+    assert 51.7 < lat < 52 and 5.7 < lon < 6
+
+
+def test_bbox_selects_features_that_intersect_it(client):
+    box = (5.85, 51.84, 5.87, 51.85)
+    body = items(client, "projecten", bbox=",".join(map(str, box)), limit=1000).json()
+    assert 0 < body["numberMatched"] < 340
+    assert all(shapely.geometry.shape(f["geometry"]).intersects(shapely.box(*box)) for f in body["features"])
+
+
+def test_property_equality_filters(client):
+    body = items(client, "projecten", thema="groen", planjaar=2027, limit=1000).json()
+    assert body["numberMatched"] > 0
+    assert all(f["properties"]["thema"] == "groen" and f["properties"]["planjaar"] == 2027
+               for f in body["features"])
+
+
+def test_properties_and_skip_geometry_trim_the_answer(client):
+    feature = items(client, "projecten", properties="titel,fase", skipGeometry="true", limit=1).json()["features"][0]
+    assert set(feature["properties"]) == {"titel", "fase"} and feature["geometry"] is None
+
+
+def test_sortby_orders_descending_and_by_several_keys(client):
+    features = items(client, "projecten", sortby="planjaar,-budget_indicatie", limit=1000).json()["features"]
+    keys = [(f["properties"]["planjaar"], -f["properties"]["budget_indicatie"]) for f in features]
+    assert keys == sorted(keys)
+
+
+def test_datetime_selects_works_overlapping_the_interval(client):
+    body = items(client, "projecten", datetime="2027-01-01/2027-12-31", limit=1000).json()
+    assert body["numberMatched"] > 0
+    assert all(f["properties"]["start"] <= "2027-12-31" and f["properties"]["eind"] >= "2027-01-01"
+               for f in body["features"])
+
+
+def test_unmoderated_proposals_are_not_public(client, demo_store):
+    hidden = demo_store.query(Query("voorstellen", equals={"status": "ingediend"}, published_only=False))
+    assert hidden.number_matched > 0
+    assert items(client, "voorstellen", status="ingediend").json()["numberMatched"] == 0
+    assert client.get(f"/collections/voorstellen/items/{hidden.ids[0]}").status_code == 404
+
+
+def test_single_item_by_id(client):
+    feature = client.get("/collections/wijken/items/WK026807", params={"f": "json"}).json()
+    assert feature["id"] == "WK026807" and feature["properties"]["wijknaam"] == "Dukenburg"
+
+
+@pytest.mark.parametrize("path", ["/collections/projecten/items", "/collections/projecten/items/1",
+                                  "/collections/wijken/items/WK026801", "/collections", "/"])
+def test_html_pages(client, path):
+    response = client.get(path, params={"f": "html"})
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/html")
+
+
+BAD_REQUESTS = {
+    "limit not a number": {"limit": "veel"},
+    "negative offset": {"offset": "-1"},
+    "bbox with three numbers": {"bbox": "1,2,3"},
+    "unsupported crs": {"crs": "http://www.opengis.net/def/crs/EPSG/0/4326"},
+    "property of the wrong type": {"planjaar": "volgend jaar"},
+    "filter that is not evaluated": {"filter": "thema = 'groen'"},
+    "unreadable datetime": {"datetime": "volgende week"},
+    "sort on unknown field": {"sortby": "kleur"},
+}
+
+
+@pytest.mark.parametrize("params", BAD_REQUESTS.values(), ids=BAD_REQUESTS.keys())
+def test_bad_query_parameters_get_400_with_a_message(client, params):
+    response = client.get("/collections/projecten/items", params=params)
+    assert response.status_code == 400
+    assert response.json()["description"]
+
+
+def test_missing_items_and_collections_are_404(client):
+    assert client.get("/collections/projecten/items/999999").status_code == 404
+    assert client.get("/collections/projecten/items/geen-nummer").status_code == 404
+    assert client.get("/collections/bomen/items").status_code == 404
+
+
+def test_user_text_is_escaped_in_html(store, store_client):
+    hostile = "<img src=x onerror=alert(1)>"
+    [new_id] = store.insert("voorstellen", [({
+        "titel": hostile, "omschrijving": hostile, "soort": "idee", "categorie": "overig",
+        "status": "gepubliceerd", "ingediend": "2026-05-01T10:00:00Z", "auteur": hostile,
+    }, shapely.Point(187700, 428600))])
+    for path in (f"/collections/voorstellen/items/{new_id}", "/collections/voorstellen/items"):
+        page = store_client.get(path, params={"f": "html", "limit": 10_000}).text
+        assert hostile not in page
+        assert "&lt;img src=x onerror=alert(1)&gt;" in page
