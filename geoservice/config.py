@@ -3,26 +3,18 @@ from __future__ import annotations
 
 import copy
 
-import pyproj
 from pygeoapi.util import yaml_load
 
+from . import crs
+from .filters import equals
 from .model import COLLECTIONS, DEMO_SOURCE, Collection
 from .settings import Settings
 from .store import Query, open_store
 
-STORAGE_CRS = "http://www.opengis.net/def/crs/EPSG/0/28992"
-SUPPORTED_CRS = [
-    "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
-    STORAGE_CRS,
-    "http://www.opengis.net/def/crs/EPSG/0/4258",
-    "http://www.opengis.net/def/crs/EPSG/0/3857",
-]
-CRS84 = SUPPORTED_CRS[0]
 DEMO_NOTE = {
     "nl": " DEMO: fictieve, gegenereerde gegevens op echte CBS-grenzen; geen echte plannen.",
     "en": " DEMO: fictitious generated data on real CBS boundaries; not real plans.",
 }
-_TO_CRS84 = pyproj.Transformer.from_crs(28992, "OGC:CRS84", always_xy=True)
 
 
 def load_config(settings: Settings) -> dict:
@@ -48,7 +40,7 @@ def _resource(collection: Collection, extra: dict, location: str, store) -> dict
         "description": description,
         "keywords": resource.get("keywords", []),
         "links": resource.get("links", []),
-        "extents": {"spatial": {"bbox": _extent(store, collection), "crs": CRS84}},
+        "extents": {"spatial": {"bbox": _extent(store, collection), "crs": crs.CRS84}},
         "providers": [{
             "type": "feature",
             "name": "geoservice.provider.StoreProvider",
@@ -56,16 +48,16 @@ def _resource(collection: Collection, extra: dict, location: str, store) -> dict
             "table": collection.name,
             "id_field": collection.id_field,
             "title_field": collection.title_field,
-            "storage_crs": STORAGE_CRS,
-            "crs": SUPPORTED_CRS,
+            "storage_crs": crs.STORAGE,
+            "crs": list(crs.SUPPORTED),
         }],
     })
     return resource
 
 
 def _is_demo(store, collection: Collection) -> bool:
-    query = Query(collection.name, limit=0, equals={"bron": DEMO_SOURCE}, published_only=False)
-    return store.query(query).number_matched > 0
+    query = Query(collection.name, limit=1, filter=equals("bron", DEMO_SOURCE), published_only=False)
+    return bool(store.query(query).ids)
 
 
 def _extent(store, collection: Collection) -> list[float]:
@@ -73,4 +65,4 @@ def _extent(store, collection: Collection) -> list[float]:
     bounds = store.extent(collection.name) or store.extent("buurten")
     if bounds is None:
         return [3.2, 50.7, 7.3, 53.6]
-    return [round(v, 6) for v in _TO_CRS84.transform_bounds(*bounds, densify_pts=21)]
+    return [round(v, 6) for v in crs.transformer(crs.STORAGE, crs.CRS84).transform_bounds(*bounds, densify_pts=21)]

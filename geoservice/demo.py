@@ -13,7 +13,7 @@ import shapely
 from shapely import affinity, ops
 from tqdm import tqdm
 
-from . import store as store_module
+from .store import STORAGE_SRID, GeoPackageStore, geopackage
 from .model import CATEGORIEEN, DEMO_SOURCE, FASEN, PROJECT_SOORTEN, STATUSSEN, THEMAS, VOORSTEL_SOORTEN
 
 BOUNDARIES = Path(__file__).resolve().parent.parent / "data" / "nijmegen-2024" / "buurten_rd.geojson"
@@ -307,7 +307,7 @@ def _soort_weights(thema: str) -> list[float]:
 
 def load_buurten(path: Path = BOUNDARIES) -> gpd.GeoDataFrame:
     """The CBS buurten as a GeoDataFrame in EPSG:28992 with the store's field names."""
-    frame = gpd.read_file(path).to_crs(store_module.STORAGE_SRID)
+    frame = gpd.read_file(path).to_crs(STORAGE_SRID)
     frame["statnaam"] = frame["statnaam"].replace(NAME_FIXES)
     return frame.rename(columns={"statcode": "buurtcode", "statnaam": "buurtnaam"})
 
@@ -337,14 +337,14 @@ def _draw_buurten(generator: _Generator, count: int, minimum: int) -> list[int]:
 
 
 def build(path: str | os.PathLike, seed: int = 2024, projects: int = 340, proposals: int = 680,
-          boundaries: Path = BOUNDARIES) -> store_module.GeoPackageStore:
+          boundaries: Path = BOUNDARIES) -> GeoPackageStore:
     """Build the demo store at path (written aside first, then moved into place)."""
     path = Path(path)
     partial = path.with_name(path.name + ".partial")
     for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
         leftover.unlink(missing_ok=True)
     with tqdm(total=4, desc="demo store", unit="step") as progress:
-        target = store_module.create(partial)
+        target = geopackage.create(partial)
         buurten = load_buurten(boundaries)
         wijk_features, buurt_features = boundary_features(buurten)
         target.insert("wijken", wijk_features)
@@ -359,7 +359,7 @@ def build(path: str | os.PathLike, seed: int = 2024, projects: int = 340, propos
         target.close()
         os.replace(partial, path)
         progress.update()
-    return store_module.GeoPackageStore(path)
+    return GeoPackageStore(path)
 
 
 def _insert_proposals(target, generator: _Generator, plan, plan_ids, count: int) -> None:

@@ -122,7 +122,7 @@ def decode(blobs) -> np.ndarray:
     return shapely.from_wkb(np.array(wkbs, dtype=object))
 
 
-def _envelope(blob):
+def envelope(blob):
     """(minx, maxx, miny, maxy) of a blob, from its header or else its WKB; None if empty."""
     if blob is None or blob[3] & _FLAGS_EMPTY:
         return None
@@ -135,14 +135,14 @@ def _envelope(blob):
 
 def _envelope_part(index):
     def part(blob):
-        env = _envelope(blob)
+        env = envelope(blob)
         return None if env is None else env[index]
     return part
 
 
 def register_functions(conn: sqlite3.Connection) -> None:
     """The SQL functions the GeoPackage R-tree triggers call."""
-    conn.create_function("ST_IsEmpty", 1, lambda b: None if b is None else int(_envelope(b) is None),
+    conn.create_function("ST_IsEmpty", 1, lambda b: None if b is None else int(envelope(b) is None),
                          deterministic=True)
     for index, name in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
         conn.create_function(name, 1, _envelope_part(index), deterministic=True)

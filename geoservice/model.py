@@ -33,10 +33,23 @@ STATUS_TRANSITIONS = {
     "samengevoegd": (),
 }
 
+ROLES = ("planner", "moderator")
+
 DEMO_SOURCE = "demo: gegenereerd, fictief"  # the `bron` of generated demo features
 
 AREA_TYPES = ("Polygon", "MultiPolygon")
 ALL_TYPES = ("Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon")
+
+
+JSON_TYPES = {
+    "string": {"type": "string"},
+    "integer": {"type": "integer"},
+    "number": {"type": "number"},
+    "date": {"type": "string", "format": "date"},
+    "datetime": {"type": "string", "format": "date-time"},
+    "boolean": {"type": "boolean"},
+    "integer-list": {"type": "array", "items": {"type": "integer"}},
+}
 
 
 @dataclass(frozen=True)
@@ -58,9 +71,30 @@ class Field:
     minimum: float | None = None
 
 
+    def schema(self) -> dict:
+        """The JSON Schema of the field's values, with its allowed values."""
+        schema = {**JSON_TYPES[self.kind], "title": self.title}
+        if self.description:
+            schema["description"] = self.description
+        if self.values:
+            schema["enum"] = list(self.values)
+        if self.max_length:
+            schema["maxLength"] = self.max_length
+        if self.minimum is not None:
+            schema["minimum"] = self.minimum
+        if self.derived:
+            schema["readOnly"] = True
+        return schema
+
+
 @dataclass(frozen=True)
 class Collection:
-    """A feature collection: its table, geometry types, identifier and fields."""
+    """A feature collection: its table, geometry types, identifier and fields.
+
+    temporal: the field(s) a `datetime` query compares with: one instant or a start and an end.
+    hidden: values of fields that keep a feature out of the public collection.
+    writers: the roles that may create, change and delete its features.
+    """
 
     name: str
     title: dict
@@ -69,13 +103,18 @@ class Collection:
     fields: tuple[Field, ...]
     id_field: str = "id"
     title_field: str = "titel"
-    editable: bool = False
     hidden: dict = field(default_factory=dict)
     lifecycle: tuple[str, dict] | None = None
+    temporal: tuple[str, ...] = ()
+    writers: tuple[str, ...] = ()
 
     @property
     def field_map(self) -> dict[str, Field]:
         return {f.name: f for f in self.fields}
+
+    @property
+    def editable(self) -> bool:
+        return bool(self.writers)
 
     @property
     def storage_geometry_type(self) -> str:
@@ -148,8 +187,9 @@ PROJECTEN = Collection(
         "en": "Planned major maintenance and redesign of public space per district.",
     },
     geometry_types=ALL_TYPES,
-    editable=True,
     lifecycle=("fase", FASE_TRANSITIONS),
+    temporal=("start", "eind"),
+    writers=("planner",),
     fields=(
         _text("titel", "Titel", required=True),
         _text("omschrijving", "Omschrijving", max_length=4000),
@@ -176,9 +216,10 @@ VOORSTELLEN = Collection(
         "en": "Needs, ideas and initiatives of residents and businesses (published after moderation).",
     },
     geometry_types=("Point", "LineString", "Polygon"),
-    editable=True,
     hidden={"status": ("ingediend",)},
     lifecycle=("status", STATUS_TRANSITIONS),
+    temporal=("ingediend",),
+    writers=("moderator",),
     fields=(
         _text("titel", "Titel", required=True, max_length=120),
         _text("omschrijving", "Omschrijving", max_length=4000),

@@ -7,15 +7,16 @@ from dataclasses import dataclass, fields
 
 @dataclass(frozen=True)
 class Settings:
-    """Where the store and configuration are, and the public URL of the service."""
+    """Where the store, configuration and client tokens are, and the public URL of the service."""
 
     store: str = "data/wijkplan.gpkg"
     config: str = "config/pygeoapi.yml"
     url: str = "http://127.0.0.1:5000"
+    tokens: str = "config/tokens.yml"
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
-        """Settings from GEOSERVICE_STORE, GEOSERVICE_CONFIG and GEOSERVICE_URL, then overrides."""
+        """Settings from GEOSERVICE_STORE, _CONFIG, _URL and _TOKENS, then the overrides."""
         values = {f.name: os.environ[f"GEOSERVICE_{f.name.upper()}"]
                   for f in fields(cls) if f"GEOSERVICE_{f.name.upper()}" in os.environ}
         values.update({k: v for k, v in overrides.items() if v is not None})

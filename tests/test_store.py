@@ -1,10 +1,13 @@
 """The store: queries, derived fields, and refusal of bad input with nothing changed."""
+import datetime as dt
 import hashlib
 import sqlite3
 
 import pytest
 import shapely
 
+from geoservice.filters import during, equals, intersects
+from geoservice.model import PROJECTEN
 from geoservice.store import NotFound, Query
 from geoservice.validation import ValidationError
 
@@ -122,18 +125,17 @@ def test_bbox_is_tested_exactly_not_by_envelope(store):
     [new_id] = store.insert("projecten", [(PROJECT, diagonal)])
     corner_box = (187780, 428500, 187800, 428520)  # inside the line's envelope, away from the line
     near_box = (187690, 428590, 187710, 428610)    # crossed by the line
-    assert new_id not in store.query(Query("projecten", bbox=corner_box, limit=10_000)).ids
-    assert new_id in store.query(Query("projecten", bbox=near_box, limit=10_000)).ids
+    assert new_id not in store.query(Query("projecten", intersects(shapely.box(*corner_box)), limit=10_000)).ids
+    assert new_id in store.query(Query("projecten", intersects(shapely.box(*near_box)), limit=10_000)).ids
 
 
 def test_bbox_query_pages_and_counts_exact_matches(demo_store):
-    box = (185000, 427000, 189000, 430000)
-    whole = demo_store.query(Query("projecten", bbox=box, limit=10_000))
-    expected = {i for i, g in zip(demo_store.query(Query("projecten", limit=10_000)).ids,
-                                  demo_store.query(Query("projecten", limit=10_000)).geometries)
-                if g.intersects(shapely.box(*box))}
+    box = shapely.box(185000, 427000, 189000, 430000)
+    whole = demo_store.query(Query("projecten", intersects(box), limit=10_000))
+    everything = demo_store.query(Query("projecten", limit=10_000))
+    expected = {i for i, g in zip(everything.ids, everything.geometries) if g.intersects(box)}
     assert set(whole.ids) == expected and whole.number_matched == len(expected)
-    second = demo_store.query(Query("projecten", bbox=box, offset=10, limit=10))
+    second = demo_store.query(Query("projecten", intersects(box), offset=10, limit=10))
     assert second.ids == whole.ids[10:20] and second.number_matched == len(expected)
 
 
@@ -148,7 +150,7 @@ def test_unpublished_proposals_are_hidden_unless_asked(demo_store):
 
 
 def test_sorting_and_equality_filter(demo_store):
-    page = demo_store.query(Query("projecten", equals={"thema": "groen"}, sortby=[("budget_indicatie", False)],
+    page = demo_store.query(Query("projecten", equals("thema", "groen"), sortby=[("budget_indicatie", False)],
                                   limit=10_000))
     budgets = [p["budget_indicatie"] for p in page.properties]
     assert {p["thema"] for p in page.properties} == {"groen"}
@@ -156,6 +158,7 @@ def test_sorting_and_equality_filter(demo_store):
 
 
 def test_interval_selects_overlapping_works(demo_store):
-    page = demo_store.query(Query("projecten", interval=("2027-01-01", "2027-12-31"), limit=10_000))
+    period = during(PROJECTEN, dt.date(2027, 1, 1), dt.date(2027, 12, 31))
+    page = demo_store.query(Query("projecten", period, limit=10_000))
     assert page.number_matched > 0
     assert all(p["start"] <= "2027-12-31" and p["eind"] >= "2027-01-01" for p in page.properties)

@@ -1,0 +1,310 @@
+"""CQL2 filters (text and JSON) parsed into pygeofilter's AST and checked against a collection.
+
+Text is read with a Lark grammar of the CQL2 standard (cql2.lark; geometry literals with
+pygeofilter's WKT grammar); JSON is walked directly. Both give the same pygeofilter nodes, which
+cql2sql turns into SQL.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pygeofilter.parsers
+import shapely
+from lark import Lark, Transformer, v_args
+from lark.exceptions import LarkError
+from pygeofilter import ast, values
+from pygeofilter.parsers.wkt import WKTTransformer
+
+from .model import Collection
+
+GEOMETRY_PROPERTY = "geometry"
+SPATIAL = {
+    "s_intersects": ast.GeometryIntersects, "s_equals": ast.GeometryEquals, "s_disjoint": ast.GeometryDisjoint,
+    "s_touches": ast.GeometryTouches, "s_within": ast.GeometryWithin, "s_overlaps": ast.GeometryOverlaps,
+    "s_crosses": ast.GeometryCrosses, "s_contains": ast.GeometryContains,
+}
+TEMPORAL = {
+    "t_after": ast.TimeAfter, "t_before": ast.TimeBefore, "t_begins": ast.TimeBegins,
+    "t_begunby": ast.TimeBegunBy, "t_contains": ast.TimeContains, "t_disjoint": ast.TimeDisjoint,
+    "t_during": ast.TimeDuring, "t_endedby": ast.TimeEndedBy, "t_ends": ast.TimeEnds,
+    "t_equals": ast.TimeEquals, "t_meets": ast.TimeMeets, "t_metby": ast.TimeMetBy,
+    "t_overlappedby": ast.TimeOverlappedBy, "t_overlaps": ast.TimeOverlaps,
+    "t_intersects": lambda a, b: ast.Not(ast.TimeDisjoint(a, b)),
+}
+COMPARISONS = {"=": ast.Equal, "<>": ast.NotEqual, "<": ast.LessThan, "<=": ast.LessEqual,
+               ">": ast.GreaterThan, ">=": ast.GreaterEqual}
+
+
+class FilterError(ValueError):
+    """A filter that cannot be read or evaluated; the message says why."""
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise FilterError(f"not a date: {text!r}") from None
+
+
+def _timestamp(text: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise FilterError(f"not a timestamp: {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _like(lhs, pattern, negate: bool) -> ast.Like:
+    nocase = isinstance(lhs, ast.Function) and lhs.name == "casei"
+    if nocase:
+        lhs = lhs.arguments[0]
+    if isinstance(pattern, ast.Function) and pattern.name == "casei":
+        nocase, pattern = True, pattern.arguments[0]
+    if not isinstance(pattern, str):
+        raise FilterError("LIKE needs a text pattern")
+    return ast.Like(lhs, pattern, nocase, "%", "_", "\\", negate)
+
+
+@v_args(inline=True)
+class _TextTransformer(WKTTransformer):
+    """Lark parse tree -> pygeofilter AST."""
+
+    def or_(self, lhs, rhs):
+        return ast.Or(lhs, rhs)
+
+    def and_(self, lhs, rhs):
+        return ast.And(lhs, rhs)
+
+    def not_(self, node):
+        return ast.Not(node)
+
+    def boolean_condition(self, value):
+        return ast.Include(not value)
+
+    def eq(self, a, b): return ast.Equal(a, b)
+    def ne(self, a, b): return ast.NotEqual(a, b)
+    def lt(self, a, b): return ast.LessThan(a, b)
+    def le(self, a, b): return ast.LessEqual(a, b)
+    def gt(self, a, b): return ast.GreaterThan(a, b)
+    def ge(self, a, b): return ast.GreaterEqual(a, b)
+    def like(self, a, pattern): return _like(a, pattern, False)
+    def not_like(self, a, pattern): return _like(a, pattern, True)
+    def between(self, a, low, high): return ast.Between(a, low, high, False)
+    def not_between(self, a, low, high): return ast.Between(a, low, high, True)
+    def in_(self, a, *options): return ast.In(a, list(options), False)
+    def not_in(self, a, *options): return ast.In(a, list(options), True)
+    def is_null(self, a): return ast.IsNull(a, False)
+    def is_not_null(self, a): return ast.IsNull(a, True)
+    def casei(self, a): return ast.Function("casei", [a])
+
+    def spatial(self, name, a, b):
+        return SPATIAL[name.lower()](a, b)
+
+    def temporal(self, name, a, b):
+        return TEMPORAL[name.lower()](a, b)
+
+    def geometry(self, geojson):
+        return values.Geometry(geojson)
+
+    def bbox(self, minx, miny, maxx, maxy):
+        return values.Envelope(minx, maxx, miny, maxy)
+
+    def interval(self, start, end):
+        return values.Interval(start, end)
+
+    def bound_text(self, text):
+        return None if text in ("..", "") else _bound(text)
+
+    def date(self, text): return _date(text)
+    def timestamp(self, text): return _timestamp(text)
+
+    def property(self, token):
+        return ast.Attribute(token.strip('"'))
+
+    def STRING(self, token):
+        return token[1:-1].replace("''", "'")
+
+    def BOOLEAN(self, token):
+        return token.lower() == "true"
+
+    def SIGNED_INT(self, token): return int(token)
+    def SIGNED_FLOAT(self, token): return float(token)
+
+
+def _bound(text: str):
+    return _date(text) if len(text) == 10 else _timestamp(text)
+
+
+_PARSER = Lark.open(
+    str(Path(__file__).with_name("cql2.lark")), parser="lalr", maybe_placeholders=False,
+    import_paths=[str(Path(pygeofilter.parsers.__file__).parent)], transformer=_TextTransformer(),
+)
+
+
+def parse_text(text: str):
+    """CQL2 text -> pygeofilter AST."""
+    try:
+        return _PARSER.parse(text)
+    except FilterError:
+        raise
+    except LarkError as error:
+        raise FilterError(f"cannot read the CQL2 text: {str(error).splitlines()[0]}") from None
+
+
+def parse_json(document):
+    """CQL2 JSON (already decoded) -> pygeofilter AST."""
+    return _walk(document)
+
+
+def _walk(node):
+    if isinstance(node, (str, int, float, bool)) or node is None:
+        return node
+    if isinstance(node, list):
+        return [_walk(item) for item in node]
+    if not isinstance(node, dict):
+        raise FilterError(f"unexpected CQL2 JSON element: {node!r}")
+    for key, read in _LITERALS.items():
+        if key in node:
+            return read(node[key])
+    if "type" in node and ("coordinates" in node or "geometries" in node):
+        return values.Geometry(node)
+    if "op" not in node or not isinstance(node.get("args", []), list):
+        raise FilterError(f"unexpected CQL2 JSON element: {node!r}")
+    return _operation(node["op"].lower() if isinstance(node["op"], str) else node["op"], _walk(node.get("args", [])))
+
+
+_LITERALS = {
+    "property": lambda name: ast.Attribute(name),
+    "date": _date,
+    "timestamp": _timestamp,
+    "interval": lambda pair: values.Interval(*[None if b == ".." else _walk(b) if isinstance(b, dict) else _bound(b)
+                                              for b in pair]),
+    "bbox": lambda box: values.Envelope(box[0], box[2], box[1], box[3]),
+}
+
+
+def _operation(op, args):
+    try:
+        if op in ("and", "or"):
+            node = args[0]
+            for arg in args[1:]:
+                node = (ast.And if op == "and" else ast.Or)(node, arg)
+            return node
+        if op == "not":
+            return ast.Not(args[0])
+        if op in COMPARISONS:
+            return COMPARISONS[op](*args)
+        if op == "like":
+            return _like(args[0], args[1], False)
+        if op == "between":
+            return ast.Between(args[0], args[1], args[2], False)
+        if op == "in":
+            return ast.In(args[0], list(args[1]), False)
+        if op == "isnull":
+            return ast.IsNull(args[0], False)
+        if op == "casei":
+            return ast.Function("casei", args)
+        if op in SPATIAL:
+            return SPATIAL[op](*args)
+        if op in TEMPORAL:
+            return TEMPORAL[op](*args)
+    except (TypeError, IndexError):
+        raise FilterError(f"wrong arguments for {op!r}") from None
+    raise FilterError(f"operator {op!r} is not supported")
+
+
+# -- checking against a collection -------------------------------------------------------------
+FAMILIES = {"string": "text", "integer": "number", "number": "number", "date": "time", "datetime": "time",
+            "boolean": "boolean"}
+
+
+def check(node, collection: Collection) -> None:
+    """Refuse a filter that names unknown properties or compares things of different types."""
+    fields = collection.field_map
+    if isinstance(node, (ast.And, ast.Or)):
+        check(node.lhs, collection)
+        check(node.rhs, collection)
+    elif isinstance(node, ast.Not):
+        check(node.sub_node, collection)
+    elif isinstance(node, ast.Include):
+        return
+    elif isinstance(node, ast.SpatialComparisonPredicate):
+        _check_spatial(node)
+    elif isinstance(node, ast.TemporalPredicate):
+        for side in (node.lhs, node.rhs):
+            _check_temporal(side, fields)
+    elif isinstance(node, ast.Like):
+        if _family(node.lhs, fields) != "text":
+            raise FilterError("LIKE compares text only")
+    elif isinstance(node, ast.IsNull):
+        _family(node.lhs, fields)
+    elif isinstance(node, (ast.Comparison, ast.Between, ast.In)):
+        _check_same_family(_operands(node), fields)
+    else:
+        raise FilterError(f"{type(node).__name__} is not supported")
+
+
+def _operands(node) -> list:
+    if isinstance(node, ast.Between):
+        return [node.lhs, node.low, node.high]
+    if isinstance(node, ast.In):
+        return [node.lhs, *node.sub_nodes]
+    return [node.lhs, node.rhs]
+
+
+def _check_same_family(operands, fields) -> None:
+    families = {_family(operand, fields) for operand in operands}
+    if len(families) > 1:
+        raise FilterError(f"cannot compare {' with '.join(sorted(families))}")
+
+
+def _family(operand, fields) -> str:
+    """The kind of value an operand stands for: text, number, time or boolean."""
+    if isinstance(operand, ast.Attribute):
+        field = fields.get(operand.name)
+        if field is None:
+            raise FilterError(f"unknown property {operand.name!r} (see the queryables)")
+        if field.kind not in FAMILIES:
+            raise FilterError(f"{operand.name} is a list and cannot be compared")
+        return FAMILIES[field.kind]
+    if isinstance(operand, ast.Function):
+        if _family(operand.arguments[0], fields) != "text":
+            raise FilterError("CASEI applies to text only")
+        return "text"
+    for family, types in (("boolean", bool), ("number", (int, float)), ("text", str), ("time", dt.date)):
+        if isinstance(operand, types):
+            return family
+    raise FilterError(f"{operand!r} cannot be compared")
+
+
+def _check_spatial(node) -> None:
+    sides = [node.lhs, node.rhs]
+    names = [s.name for s in sides if isinstance(s, ast.Attribute)]
+    literals = [s for s in sides if isinstance(s, (values.Geometry, values.Envelope))]
+    if names != [GEOMETRY_PROPERTY] or len(literals) != 1:
+        raise FilterError(f"spatial functions compare the property {GEOMETRY_PROPERTY!r} with a geometry")
+
+
+def _check_temporal(operand, fields) -> None:
+    bounds = [operand.start, operand.end] if isinstance(operand, values.Interval) else [operand]
+    for bound in bounds:
+        if bound is not None and _family(bound, fields) != "time":
+            raise FilterError("temporal functions compare dates and timestamps only")
+
+
+def transform_geometries(node, transform) -> None:
+    """Apply transform (shapely geometry -> shapely geometry) to every geometry literal, in place."""
+    if isinstance(node, ast.SpatialComparisonPredicate):
+        for side in ("lhs", "rhs"):
+            literal = getattr(node, side)
+            if isinstance(literal, (values.Geometry, values.Envelope)):
+                setattr(node, side, transform(literal_shape(literal)))
+    elif isinstance(node, ast.Node):
+        for child in node.get_sub_nodes():
+            transform_geometries(child, transform)
+
+
+def literal_shape(literal):
+    """A shapely geometry from a geometry or envelope literal."""
+    return shapely.geometry.shape(literal.geometry)

@@ -1,0 +1,239 @@
+"""The query parameters of the items endpoints, read strictly: anything unknown or malformed is
+a BadRequest that says what was wrong."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import orjson
+import shapely
+
+from . import cql2, crs, filters
+from .model import Collection
+from .store import Query
+
+DEFAULT_LIMIT, MAX_LIMIT = 100, 10_000
+FORMATS = ("json", "html", "jsonld")
+COMMON = {"f", "lang"}
+ITEM_PARAMS = COMMON | {"crs"}
+ITEMS_PARAMS = ITEM_PARAMS | {"limit", "offset", "bbox", "bbox-crs", "datetime", "filter", "filter-lang",
+                              "filter-crs", "sortby", "properties", "skipGeometry"}
+
+
+class BadRequest(ValueError):
+    """A request the service refuses with 400; the message names the parameter and the problem."""
+
+
+@dataclass
+class ItemsRequest:
+    """A read request of items, ready for the store and the serialiser."""
+
+    query: Query
+    crs: str
+    properties: list[str] | None
+    skip_geometry: bool
+
+
+def read_items(collection: Collection, params) -> ItemsRequest:
+    """The items request of a collection from its query parameters (a multi-dict)."""
+    _refuse_unknown(collection, params, ITEMS_PARAMS)
+    query = Query(collection.name, limit=_limit(params), offset=_integer(params, "offset", 0),
+                  sortby=_sortby(collection, params), filter=_filter(collection, params))
+    return ItemsRequest(query, output_crs(params), _properties(collection, params),
+                        _boolean(params, "skipGeometry"))
+
+
+def read_item(params) -> str:
+    """The output CRS of a single-item request."""
+    _refuse_unknown(None, params, ITEM_PARAMS)
+    return output_crs(params)
+
+
+def output_crs(params) -> str:
+    try:
+        return crs.check(_single(params, "crs") or crs.CRS84)
+    except crs.CrsError as error:
+        raise BadRequest(str(error)) from None
+
+
+def _refuse_unknown(collection: Collection | None, params, allowed: set) -> None:
+    fields = set(collection.field_map) if collection else set()
+    for name in params.keys():
+        if name not in allowed and name not in fields:
+            raise BadRequest(f"unknown query parameter {name!r}")
+        if len(params.getlist(name)) > 1:
+            raise BadRequest(f"query parameter {name!r} is given more than once")
+
+
+def _single(params, name: str) -> str | None:
+    return params.get(name)
+
+
+def _integer(params, name: str, default: int) -> int:
+    text = _single(params, name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadRequest(f"{name}: {text!r} is not a whole number") from None
+    if value < 0:
+        raise BadRequest(f"{name}: must not be negative")
+    return value
+
+
+def _limit(params) -> int:
+    limit = _integer(params, "limit", DEFAULT_LIMIT)
+    if limit < 1:
+        raise BadRequest("limit: must be at least 1")
+    return min(limit, MAX_LIMIT)
+
+
+def _boolean(params, name: str) -> bool:
+    text = _single(params, name)
+    if text is None:
+        return False
+    if text.lower() not in ("true", "false"):
+        raise BadRequest(f"{name}: expected true or false, got {text!r}")
+    return text.lower() == "true"
+
+
+def _names(collection: Collection, params, name: str) -> list[str] | None:
+    text = _single(params, name)
+    if text is None:
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    return names
+
+
+def _properties(collection: Collection, params) -> list[str] | None:
+    names = _names(collection, params, "properties")
+    unknown = sorted(set(names or ()) - set(collection.field_map))
+    if unknown:
+        raise BadRequest(f"properties: unknown field(s) {', '.join(unknown)}")
+    return names
+
+
+def _sortby(collection: Collection, params) -> list[tuple[str, bool]]:
+    keys = []
+    for key in _names(collection, params, "sortby") or ():
+        name, ascending = (key[1:], key[0] != "-") if key[0] in "+-" else (key, True)
+        field = collection.field_map.get(name)
+        if field is None or field.kind == "integer-list":
+            raise BadRequest(f"sortby: cannot sort on {name!r}")
+        keys.append((name, ascending))
+    return keys
+
+
+def _filter(collection: Collection, params):
+    """The conjunction of bbox, datetime, property equality and the CQL2 filter."""
+    return filters.all_of(_bbox(params), _datetime(collection, params), *_equalities(collection, params),
+                          _cql2(collection, params))
+
+
+def _bbox(params):
+    text = _single(params, "bbox")
+    box_crs = _single(params, "bbox-crs")
+    if text is None:
+        if box_crs is not None:
+            raise BadRequest("bbox-crs: given without bbox")
+        return None
+    try:
+        numbers = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise BadRequest(f"bbox: {text!r} is not a list of numbers") from None
+    if len(numbers) == 6:
+        numbers = numbers[0:2] + numbers[3:5]
+    if len(numbers) != 4 or numbers[0] > numbers[2] or numbers[1] > numbers[3]:
+        raise BadRequest("bbox: expected minx,miny,maxx,maxy with min <= max")
+    try:
+        source = crs.check(box_crs or crs.CRS84, "bbox-crs")
+    except crs.CrsError as error:
+        raise BadRequest(str(error)) from None
+    return filters.intersects(crs.area_to_storage(shapely.box(*numbers), source))
+
+
+def _datetime(collection: Collection, params):
+    text = _single(params, "datetime")
+    if text is None:
+        return None
+    if not collection.temporal:
+        raise BadRequest(f"datetime: {collection.name} has no time to filter on")
+    parts = text.split("/")
+    if len(parts) > 2:
+        raise BadRequest(f"datetime: cannot read {text!r}")
+    bounds = [_moment(part) for part in parts]
+    if len(bounds) == 1:
+        bounds *= 2
+    if bounds[0] is None and bounds[1] is None and len(parts) == 1:
+        raise BadRequest("datetime: an instant cannot be open")
+    return filters.during(collection, *bounds)
+
+
+def _moment(text: str):
+    if text in ("", ".."):
+        return None
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text)
+        moment = dt.datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise BadRequest(f"datetime: {text!r} is not an RFC 3339 date or date-time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _equalities(collection: Collection, params) -> list:
+    return [filters.equals(name, _typed(collection, name, value)) for name, value in params.items()
+            if name in collection.field_map and name not in ITEMS_PARAMS]
+
+
+def _typed(collection: Collection, name: str, text: str):
+    """A query-string value as the field's type."""
+    field = collection.field_map[name]
+    try:
+        if field.kind == "integer":
+            return int(text)
+        if field.kind == "number":
+            return float(text)
+        if field.kind == "boolean":
+            return {"true": True, "false": False}[text.lower()]
+        if field.kind == "date":
+            return dt.date.fromisoformat(text)
+        if field.kind == "datetime":
+            return _moment(text)
+    except (ValueError, KeyError):
+        raise BadRequest(f"{name}: {text!r} is not a valid {field.kind}") from None
+    if field.kind == "integer-list":
+        raise BadRequest(f"{name}: a list field cannot be compared for equality")
+    if field.values and text not in field.values:
+        raise BadRequest(f"{name}: {text!r} is not one of {', '.join(field.values)}")
+    return text
+
+
+def _cql2(collection: Collection, params):
+    text = _single(params, "filter")
+    language = _single(params, "filter-lang") or "cql2-text"
+    filter_crs = _single(params, "filter-crs") or crs.CRS84
+    if text is None:
+        if params.get("filter-lang") or params.get("filter-crs"):
+            raise BadRequest("filter-lang and filter-crs need a filter")
+        return None
+    try:
+        source = crs.check(filter_crs, "filter-crs")
+        node = _parse(text, language)
+        cql2.check(node, collection)
+    except (cql2.FilterError, crs.CrsError) as error:
+        raise BadRequest(f"filter: {error}") from None
+    cql2.transform_geometries(node, lambda geometry: crs.area_to_storage(geometry, source))
+    return node
+
+
+def _parse(text: str, language: str):
+    if language == "cql2-text":
+        return cql2.parse_text(text)
+    if language == "cql2-json":
+        try:
+            return cql2.parse_json(orjson.loads(text))
+        except orjson.JSONDecodeError as error:
+            raise cql2.FilterError(f"not JSON: {error}") from None
+    raise cql2.FilterError(f"filter-lang {language!r} is not supported; use cql2-text or cql2-json")

@@ -1,0 +1,252 @@
+"""The embedded store: one GeoPackage file, read with sqlite3 and shapely (no GDAL).
+
+WAL journal, durable commits (synchronous FULL), one R-tree per table kept by the standard
+triggers, and a version counter per table (registered attribute table `wijkplan_versies`).
+"""
+from __future__ import annotations
+
+import functools
+import os
+import sqlite3
+import threading
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import orjson
+import shapely
+
+from .. import gpkg
+from ..cql2sql import Dialect, Sql
+from ..model import COLLECTIONS, Collection, Field
+from ..validation import ValidationError, format_datetime
+from .base import STORAGE_SRID, Store
+
+SQL_TYPES = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "date": "DATE",
+             "datetime": "DATETIME", "boolean": "BOOLEAN", "integer-list": "TEXT"}
+VERSIONS_TABLE = "wijkplan_versies"
+
+
+class SQLiteDialect(Dialect):
+    """Filters in SQLite: R-tree candidates first, then the exact test in shapely."""
+
+    mark = "?"
+
+    def __init__(self, table: str):
+        self.table = table
+
+    def value(self, literal):
+        if hasattr(literal, "isoformat"):
+            return _iso(literal)
+        return literal
+
+    def casei(self, sql: Sql) -> Sql:
+        return Sql(f"casei({sql.text})", sql.params)
+
+    def spatial(self, op: str, geometry) -> Sql:
+        wkb = shapely.to_wkb(geometry)
+        exact = Sql("spatial_relation(?, geom, ?)", (op, wkb))
+        if op == "disjoint":
+            return exact
+        minx, miny, maxx, maxy = geometry.bounds
+        candidates = Sql(f'(fid IN (SELECT id FROM "rtree_{self.table}_geom" '
+                         'WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?) AND ',
+                         (maxx, minx, maxy, miny))
+        return candidates + exact + Sql(")")
+
+
+def _iso(value) -> str:
+    return format_datetime(value) if hasattr(value, "hour") else value.isoformat()
+
+
+@functools.lru_cache(maxsize=256)
+def _literal(wkb: bytes):
+    """A filter geometry, prepared, with its bounds and whether it is an axis-aligned rectangle."""
+    geometry = shapely.from_wkb(wkb)
+    shapely.prepare(geometry)
+    bounds = geometry.bounds
+    rectangle = geometry.geom_type == "Polygon" and geometry.equals(shapely.box(*bounds))
+    return geometry, bounds, rectangle
+
+
+def spatial_relation(op: str, blob: bytes, wkb: bytes) -> int | None:
+    """SQL function: does the feature geometry (GeoPackage blob) relate to the literal as op says?"""
+    if blob is None:
+        return None
+    literal, (lminx, lminy, lmaxx, lmaxy), rectangle = _literal(wkb)
+    envelope = gpkg.envelope(blob)
+    if envelope is not None and op in ("intersects", "disjoint"):
+        minx, maxx, miny, maxy = envelope
+        if minx > lmaxx or maxx < lminx or miny > lmaxy or maxy < lminy:
+            return int(op == "disjoint")
+        if rectangle and minx >= lminx and maxx <= lmaxx and miny >= lminy and maxy <= lmaxy:
+            return int(op == "intersects")
+    feature = gpkg.decode([blob])[0]
+    return int(getattr(shapely, op)(feature, literal))
+
+
+def _casei(text):
+    return None if text is None else unicodedata.normalize("NFC", text).casefold()
+
+
+def connect(path) -> sqlite3.Connection:
+    """A connection in autocommit mode, WAL journal, durable commits and the service's SQL functions."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    gpkg.register_functions(conn)
+    conn.create_function("spatial_relation", 3, spatial_relation, deterministic=True)
+    conn.create_function("casei", 1, _casei, deterministic=True)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA case_sensitive_like = ON")
+    return conn
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, kind, value, traceback):
+        self.conn.execute("ROLLBACK" if kind else "COMMIT")
+        return False
+
+
+class GeoPackageStore(Store):
+    """The store in one GeoPackage file."""
+
+    def __init__(self, path: str | os.PathLike):
+        super().__init__()
+        self.path = Path(path)
+        if not self.path.exists():
+            raise FileNotFoundError(f"no store at {self.path}; run `geoservice demo` first")
+        self._local = threading.local()
+        self._dialects = {name: SQLiteDialect(name) for name in COLLECTIONS}
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = connect(self.path)
+        return conn
+
+    def close(self) -> None:
+        """Close this thread's connection (others close with their threads)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def dialect(self, collection: Collection) -> Dialect:
+        return self._dialects[collection.name]
+
+    def extent(self, collection_name: str):
+        row = self._connection().execute(
+            "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = ?",
+            (collection_name,)).fetchone()
+        return None if row is None or row[0] is None else tuple(row)
+
+    # -- reading -----------------------------------------------------------------------
+    def _select(self, collection, where: Sql, order: str, limit: int, offset: int) -> list:
+        columns = ", ".join(f'"{f.name}"' for f in collection.fields)
+        return self._connection().execute(
+            f'SELECT fid, geom, {columns} FROM "{collection.name}" WHERE {where.text} '
+            f'ORDER BY {order} LIMIT ? OFFSET ?', (*where.params, limit, offset)).fetchall()
+
+    def _count(self, collection, where: Sql) -> int:
+        return self._connection().execute(
+            f'SELECT count(*) FROM "{collection.name}" WHERE {where.text}', where.params).fetchone()[0]
+
+    def _version(self, table: str):
+        row = self._connection().execute(
+            f"SELECT versie FROM {VERSIONS_TABLE} WHERE table_name = ?", (table,)).fetchone()
+        return row[0] if row else 0
+
+    def _decode_geometries(self, raw: list) -> np.ndarray:
+        return gpkg.decode(raw)
+
+    def _encode_value(self, f: Field, value):
+        if f.kind == "integer-list" and value is not None:
+            return orjson.dumps(value).decode()
+        return value
+
+    # -- writing -----------------------------------------------------------------------
+    def _insert_rows(self, collection, geoms, rows) -> list[int]:
+        names = ", ".join(f'"{f.name}"' for f in collection.fields)
+        marks = ", ".join("?" * len(collection.fields))
+        sql = f'INSERT INTO "{collection.name}" (geom, {names}) VALUES (?, {marks})'
+        blobs = gpkg.encode(geoms, STORAGE_SRID)
+        try:
+            with _Transaction(self._connection()) as conn:
+                first = self._last_fid(conn, collection.name)
+                conn.executemany(sql, [(b, *row) for b, row in zip(blobs, rows)])
+                self._touch(conn, collection.name, geoms)
+        except sqlite3.IntegrityError as error:
+            raise ValidationError(f"{collection.name}: {error}") from None
+        return list(range(first + 1, first + 1 + len(rows)))
+
+    def _update_row(self, collection, feature_id, geom, row) -> bool:
+        assignments = ", ".join(f'"{n}" = ?' for n in ["geom", *(f.name for f in collection.fields)])
+        with _Transaction(self._connection()) as conn:
+            changed = conn.execute(
+                f'UPDATE "{collection.name}" SET {assignments} WHERE {self._key(collection)} = ?',
+                (gpkg.encode([geom], STORAGE_SRID)[0], *row, feature_id)).rowcount
+            self._touch(conn, collection.name, [geom])
+        return bool(changed)
+
+    def _delete_row(self, collection, feature_id) -> bool:
+        with _Transaction(self._connection()) as conn:
+            deleted = conn.execute(f'DELETE FROM "{collection.name}" WHERE {self._key(collection)} = ?',
+                                   (feature_id,)).rowcount
+            self._touch(conn, collection.name, [])
+        return bool(deleted)
+
+    @staticmethod
+    def _last_fid(conn, table: str) -> int:
+        """The largest fid ever given out in a table: new rows follow it (AUTOINCREMENT)."""
+        row = conn.execute("SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), "
+                           f'coalesce((SELECT max(fid) FROM "{table}"), 0))', (table,)).fetchone()
+        return row[0]
+
+    @staticmethod
+    def _touch(conn, table: str, geoms) -> None:
+        """Keep gpkg_contents and the version counter current, in the writing transaction."""
+        conn.execute(f"UPDATE {VERSIONS_TABLE} SET versie = versie + 1 WHERE table_name = ?", (table,))
+        conn.execute("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+                     "WHERE table_name = ?", (table,))
+        if len(geoms):
+            minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+            conn.execute("UPDATE gpkg_contents SET min_x = min(coalesce(min_x, ?), ?), "
+                         "min_y = min(coalesce(min_y, ?), ?), max_x = max(coalesce(max_x, ?), ?), "
+                         "max_y = max(coalesce(max_y, ?), ?) WHERE table_name = ?",
+                         (minx, minx, miny, miny, maxx, maxx, maxy, maxy, table))
+
+
+def create(path: str | os.PathLike) -> GeoPackageStore:
+    """A new, empty store: a GeoPackage with one table per collection of the domain model."""
+    conn = connect(path)
+    with _Transaction(conn):
+        gpkg.initialise(conn)
+        conn.execute(f"CREATE TABLE {VERSIONS_TABLE} (table_name TEXT PRIMARY KEY, versie INTEGER NOT NULL)")
+        conn.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description) VALUES "
+                     "(?, 'attributes', ?, 'Wijzigingsteller per tabel')", (VERSIONS_TABLE, VERSIONS_TABLE))
+        for collection in COLLECTIONS.values():
+            columns = ", ".join(_column_sql(collection, f) for f in collection.fields)
+            gpkg.create_feature_table(conn, collection.name, columns, collection.storage_geometry_type,
+                                      STORAGE_SRID, collection.description["nl"])
+            conn.execute(f"INSERT INTO {VERSIONS_TABLE} VALUES (?, 0)", (collection.name,))
+            for f in collection.fields:
+                if f.values or f.name in ("wijkcode", "buurtcode", "planjaar"):
+                    conn.execute(f'CREATE INDEX "idx_{collection.name}_{f.name}" '
+                                 f'ON "{collection.name}" ("{f.name}")')
+    conn.close()
+    return GeoPackageStore(path)
+
+
+def _column_sql(collection: Collection, f: Field) -> str:
+    unique = " UNIQUE" if f.name == collection.id_field else ""
+    not_null = " NOT NULL" if f.required and not f.derived else ""
+    return f'"{f.name}" {SQL_TYPES[f.kind]}{not_null}{unique}'
