@@ -7,7 +7,6 @@ from pathlib import Path
 import orjson
 import pygeoapi
 import pygeoapi.api as core_api
-import pygeoapi.api.itemtypes as itemtypes_api
 from pygeoapi.api import API, APIRequest
 from pygeoapi.openapi import get_oas
 from pygeoapi.util import render_j2_template
@@ -62,8 +61,7 @@ def _routes(api: API, features: FeatureRoutes) -> list:
         Route("/conformance", _conformance(api)),
         Route("/collections", _endpoint(api, core_api.describe_collections)),
         Route(collection, _endpoint(api, core_api.describe_collections, "collection_id")),
-        Route(f"{collection}/queryables",
-              _endpoint(api, itemtypes_api.get_collection_queryables, "collection_id")),
+        Route(f"{collection}/queryables", features.queryables),
         Route(f"{collection}/schema", _endpoint(api, core_api.get_collection_schema, "collection_id")),
         Route(f"{collection}/items", features.items, methods=["GET", "HEAD", "POST", "OPTIONS"]),
         Route(f"{collection}/items/{{item_id}}", features.item,

@@ -1,10 +1,11 @@
-"""The `geoservice` command: build the demo store and serve the API."""
+"""The `geoservice` command: build the demo store, issue client tokens and serve the API."""
 from __future__ import annotations
 
 import argparse
 import os
 from pathlib import Path
 
+from .model import ROLES
 from .settings import Settings
 
 
@@ -28,8 +29,16 @@ def _serve(args, settings: Settings) -> None:
     from .app import create_app
 
     url = settings.url if "GEOSERVICE_URL" in os.environ else f"http://{args.host}:{args.port}"
-    app = create_app(Settings.from_env(url=url, store=settings.store, config=settings.config))
+    app = create_app(Settings(url=url, store=settings.store, config=settings.config, tokens=settings.tokens))
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", workers=1)
+
+
+def _token(args, settings: Settings) -> None:
+    from .auth import Tokens
+
+    token = Tokens(settings.tokens).issue(args.name, args.role)
+    print(f"token for {args.name} ({args.role}), shown only now; its hash is in {settings.tokens}:")
+    print(token)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -37,6 +46,7 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--store", help="GeoPackage file of the store (default: $GEOSERVICE_STORE or "
                                      "data/wijkplan.gpkg)")
     top.add_argument("--config", help="pygeoapi configuration (default: config/pygeoapi.yml)")
+    top.add_argument("--tokens", help="hashed client tokens (default: config/tokens.yml)")
     commands = top.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="build the demo store from the CBS boundaries of Nijmegen")
@@ -49,12 +59,16 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
     serve.set_defaults(run=_serve)
+    token = commands.add_parser("token", help="issue a bearer token for a client that may write")
+    token.add_argument("name", help="who gets the token (e.g. afdeling-wegen)")
+    token.add_argument("--role", required=True, choices=ROLES)
+    token.set_defaults(run=_token)
     return top
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    settings = Settings.from_env(store=args.store, config=args.config)
+    settings = Settings.from_env(store=args.store, config=args.config, tokens=args.tokens)
     args.run(args, settings)
 
 

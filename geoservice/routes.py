@@ -54,6 +54,9 @@ class FeatureRoutes:
         return await self._answer(request, {"GET": self._read_item, "HEAD": self._read_item,
                                             "PUT": self._replace, "PATCH": self._patch, "DELETE": self._delete})
 
+    async def queryables(self, request: Request) -> Response:
+        return await self._answer(request, {"GET": self._queryables, "HEAD": self._queryables})
+
     async def _answer(self, request: Request, handlers: dict) -> Response:
         try:
             collection = self._collection(request)
@@ -125,6 +128,21 @@ class FeatureRoutes:
         ]
         return feature
 
+    async def _queryables(self, request: Request, collection: Collection) -> Response:
+        output = self._format(request)
+        params.read_item(request.query_params)
+        url = f"{self._base()}/collections/{collection.name}/queryables"
+        properties = {"geometry": {"format": "geometry-any", "x-ogc-role": "primary-geometry"}}
+        for f in collection.fields:
+            if f.kind != "integer-list":
+                properties[f.name] = {**f.schema(), **({"x-ogc-role": "id"} if f.name == collection.id_field else {})}
+        document = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": url, "type": "object",
+                    "title": self._title(request, collection), "properties": properties,
+                    "additionalProperties": False}
+        if output == "html":
+            return self._html(request, collection, "collections/queryables.html", document)
+        return Response(orjson.dumps(document), media_type="application/schema+json")
+
     # -- writing -----------------------------------------------------------------------
     async def _create(self, request: Request, collection: Collection) -> Response:
         self._authorise(request, collection)
@@ -184,7 +202,7 @@ class FeatureRoutes:
     def _geometry(request: Request, geometry: dict):
         try:
             shape = shapely.geometry.shape(geometry)
-        except (AttributeError, KeyError, TypeError, ValueError, shapely.errors.GEOSException) as error:
+        except (AttributeError, KeyError, TypeError, ValueError, shapely.errors.ShapelyError) as error:
             raise HttpError(400, "InvalidValue", f"geometry: not a GeoJSON geometry ({error})") from None
         source = (request.headers.get("Content-Crs") or f"<{crs.CRS84}>").strip().strip("<>")
         try:

@@ -16,6 +16,8 @@ from starlette.testclient import TestClient
 
 from geoservice import demo
 from geoservice.app import create_app
+from geoservice.auth import Tokens
+from geoservice.model import ROLES
 from geoservice.settings import Settings
 from geoservice.store import GeoPackageStore
 
@@ -42,9 +44,24 @@ def store(demo_path, tmp_path) -> GeoPackageStore:
     return GeoPackageStore(path)
 
 
-def client_for(store_path) -> TestClient:
+def client_for(store_path, tokens_path=None) -> TestClient:
     """The API on the store at store_path, in-process."""
-    return TestClient(create_app(Settings(store=str(store_path), config=CONFIG, url="http://testserver")))
+    settings = Settings(store=str(store_path), config=CONFIG, url="http://testserver",
+                        tokens=str(tokens_path or "no-tokens.yml"))
+    return TestClient(create_app(settings))
+
+
+@pytest.fixture(scope="session")
+def tokens_file(tmp_path_factory):
+    """A tokens file with one client per role; returns (path, {role: token})."""
+    path = tmp_path_factory.mktemp("tokens") / "tokens.yml"
+    tokens = Tokens(path)
+    return path, {role: tokens.issue(f"test-{role}", role) for role in ROLES}
+
+
+@pytest.fixture(scope="session")
+def tokens(tokens_file) -> dict:
+    return tokens_file[1]
 
 
 @pytest.fixture(scope="session")
@@ -54,9 +71,9 @@ def client(demo_path) -> TestClient:
 
 
 @pytest.fixture
-def store_client(store) -> TestClient:
-    """The API on a private copy of the demo store."""
-    return client_for(store.path)
+def store_client(store, tokens_file) -> TestClient:
+    """The API on a private copy of the demo store, with the test tokens."""
+    return client_for(store.path, tokens_file[0])
 
 
 def free_port() -> int:

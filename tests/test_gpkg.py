@@ -10,7 +10,7 @@ from geoservice import gpkg
 LAYERS = {"wijken": "MultiPolygon", "buurten": "MultiPolygon", "projecten": "Unknown", "voorstellen": "Unknown"}
 
 
-def test_gdal_sees_every_layer_with_its_geometry_type_and_no_internal_table(demo_path):
+def test_gdal_sees_every_layer_with_its_geometry_type_and_the_version_table(demo_path):
     assert {name: kind for name, kind in pyogrio.list_layers(demo_path)} == {**LAYERS, "wijkplan_versies": None}
 
 
