@@ -8,8 +8,6 @@ import orjson
 import pygeoapi
 import pygeoapi.api as core_api
 from pygeoapi.api import API, APIRequest
-from pygeoapi.openapi import get_oas
-from pygeoapi.util import render_j2_template
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -22,9 +20,8 @@ from starlette.staticfiles import StaticFiles
 
 from . import openapi
 from .auth import Tokens
-from .conformance import CLASSES
 from .config import load_config
-from .routes import FeatureRoutes
+from .routes import HttpError, ServiceRoutes, check_page_parameters, error_response
 from .settings import Settings
 from .store import open_store
 
@@ -34,6 +31,10 @@ PYGEOAPI_STATIC = Path(pygeoapi.__file__).parent / "static"
 def _endpoint(api: API, handler, *path_keys: str):
     """A Starlette endpoint that runs a pygeoapi handler with the request's path parameters."""
     async def endpoint(request: Request) -> Response:
+        try:
+            check_page_parameters(request)
+        except HttpError as error:
+            return error_response(error)
         api_request = await APIRequest.from_starlette(request, api.locales)
         args = [request.path_params[key] for key in path_keys]
         headers, status, content = await run_in_threadpool(handler, api, api_request, *args)
@@ -41,30 +42,25 @@ def _endpoint(api: API, handler, *path_keys: str):
     return endpoint
 
 
-def _conformance(api: API):
-    async def conformance(request: Request) -> Response:
-        document = {"conformsTo": CLASSES}
-        if request.query_params.get("f") == "html" or (
-                "f" not in request.query_params and "text/html" in request.headers.get("Accept", "")):
-            page = render_j2_template(api.tpl_config, api.config["server"]["templates"], "conformance.html",
-                                      document, "nl")
-            return Response(page, media_type="text/html")
-        return Response(orjson.dumps(document), media_type="application/json")
-    return conformance
+def _openapi_json(api: API):
+    async def openapi_json(request: Request) -> Response:
+        return Response(orjson.dumps(api.openapi), media_type="application/vnd.oai.openapi+json;version=3.0")
+    return openapi_json
 
 
-def _routes(api: API, features: FeatureRoutes) -> list:
+def _routes(api: API, service: ServiceRoutes) -> list:
     collection = "/collections/{collection_id}"
     return [
         Route("/", _endpoint(api, core_api.landing_page)),
         Route("/openapi", _endpoint(api, core_api.openapi_)),
-        Route("/conformance", _conformance(api)),
+        Route("/openapi.json", _openapi_json(api)),
+        Route("/conformance", service.conformance),
         Route("/collections", _endpoint(api, core_api.describe_collections)),
         Route(collection, _endpoint(api, core_api.describe_collections, "collection_id")),
-        Route(f"{collection}/queryables", features.queryables),
+        Route(f"{collection}/queryables", service.queryables),
         Route(f"{collection}/schema", _endpoint(api, core_api.get_collection_schema, "collection_id")),
-        Route(f"{collection}/items", features.items, methods=["GET", "HEAD", "POST", "OPTIONS"]),
-        Route(f"{collection}/items/{{item_id}}", features.item,
+        Route(f"{collection}/items", service.items, methods=["GET", "HEAD", "POST", "OPTIONS"]),
+        Route(f"{collection}/items/{{item_id}}", service.item,
               methods=["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"]),
         Mount("/static", StaticFiles(directory=PYGEOAPI_STATIC), name="static"),
     ]
@@ -74,11 +70,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """The service for these settings (by default from the environment)."""
     settings = settings or Settings.from_env()
     config = load_config(settings)
-    api = API(config, openapi.document(get_oas(config)))
-    features = FeatureRoutes(open_store(settings.store), api, Tokens(settings.tokens))
+    api = API(config, openapi.document(config))
+    service = ServiceRoutes(open_store(settings.store), api, Tokens(settings.tokens))
     middleware = [
         Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "OPTIONS"],
                    expose_headers=["Content-Crs", "Location"]),
         Middleware(GZipMiddleware, minimum_size=1024),
     ]
-    return Starlette(routes=_routes(api, features), middleware=middleware)
+    return Starlette(routes=_routes(api, service), middleware=middleware)

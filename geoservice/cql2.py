@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pygeofilter.parsers
 import shapely
-from lark import Lark, Transformer, v_args
+from lark import Lark, v_args
 from lark.exceptions import LarkError
 from pygeofilter import ast, values
 from pygeofilter.parsers.wkt import WKTTransformer

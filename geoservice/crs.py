@@ -63,8 +63,11 @@ def from_storage(geometries, target: str):
 
 
 def to_storage(geometries, source: str):
-    """Geometries given in source into the storage CRS."""
-    return _apply(geometries, source, STORAGE)
+    """Geometries given in source into the storage CRS; CrsError when they fall outside its area."""
+    moved = _apply(geometries, source, STORAGE)
+    if not np.isfinite(shapely.get_coordinates(moved)).all():
+        raise CrsError(f"coordinates outside the area where {source} can be converted to {STORAGE}")
+    return moved
 
 
 def area_to_storage(geometry, source: str):
@@ -73,6 +76,9 @@ def area_to_storage(geometry, source: str):
         return geometry
     minx, miny, maxx, maxy = geometry.bounds
     size = max(maxx - minx, maxy - miny)
-    if size > 0:
-        geometry = shapely.segmentize(geometry, size / DENSIFY_POINTS)
+    try:
+        if size > 0:
+            geometry = shapely.segmentize(geometry, size / DENSIFY_POINTS)
+    except shapely.errors.GEOSException as error:
+        raise CrsError(f"cannot densify the geometry ({error})") from None
     return to_storage(geometry, source)

@@ -14,7 +14,7 @@ from shapely import affinity, ops
 from tqdm import tqdm
 
 from .store import STORAGE_SRID, GeoPackageStore, geopackage
-from .model import CATEGORIEEN, DEMO_SOURCE, FASEN, PROJECT_SOORTEN, STATUSSEN, THEMAS, VOORSTEL_SOORTEN
+from .model import CATEGORIEEN, DEMO_SOURCE, PROJECT_SOORTEN, STATUSSEN, THEMAS, VOORSTEL_SOORTEN
 
 BOUNDARIES = Path(__file__).resolve().parent.parent / "data" / "nijmegen-2024" / "buurten_rd.geojson"
 SOURCE = "CBS, Kadaster (Wijk- en Buurtkaart 2024)"

@@ -1,2 +1,241 @@
-def document(oas):
-    return oas
+"""The OpenAPI 3.0 document of the service, derived from the domain model and self-contained
+(no remote references), so that clients and test tools can rely on it."""
+from __future__ import annotations
+
+from . import __version__, crs
+from .model import COLLECTIONS, Collection
+from .params import DEFAULT_LIMIT, MAX_LIMIT
+
+REF = "#/components/{kind}/{name}"
+
+
+def ref(kind: str, name: str) -> dict:
+    return {"$ref": REF.format(kind=kind, name=name)}
+
+
+def _query(name: str, schema: dict, description: str, **extra) -> dict:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema,
+            **extra}
+
+
+PARAMETERS = {
+    "f": _query("f", {"type": "string", "enum": ["json", "html"]}, "Output format (default: from Accept)."),
+    "lang": _query("lang", {"type": "string"}, "Language of titles and descriptions: nl (default) or en."),
+    "limit": _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+                    f"Items per page, at most {MAX_LIMIT}."),
+    "offset": _query("offset", {"type": "integer", "minimum": 0, "default": 0}, "Items to skip."),
+    "bbox": _query("bbox", {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+                   "minx,miny,maxx,maxy in bbox-crs (default CRS84); features that intersect it.",
+                   style="form", explode=False),
+    "bbox-crs": _query("bbox-crs", {"type": "string", "format": "uri", "enum": list(crs.SUPPORTED)},
+                       "CRS of bbox."),
+    "crs": _query("crs", {"type": "string", "format": "uri", "enum": list(crs.SUPPORTED)},
+                  "CRS of the geometries in the response (default CRS84)."),
+    "datetime": _query("datetime", {"type": "string", "minLength": 1},
+                       "RFC 3339 instant or interval (../2027-12-31); features whose time meets it."),
+    "filter": _query("filter", {"type": "string", "minLength": 1}, "A CQL2 filter (text or JSON, see filter-lang)."),
+    "filter-lang": _query("filter-lang", {"type": "string", "enum": ["cql2-text", "cql2-json"],
+                                          "default": "cql2-text"}, "Language of filter."),
+    "filter-crs": _query("filter-crs", {"type": "string", "format": "uri", "enum": list(crs.SUPPORTED)},
+                         "CRS of the geometries in filter (default CRS84)."),
+    "sortby": _query("sortby", {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
+                     "Fields to sort on, comma-separated; prefix - for descending.", style="form", explode=False),
+    "properties": _query("properties", {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
+                         "Only these properties, comma-separated.", style="form", explode=False),
+    "skipGeometry": _query("skipGeometry", {"type": "boolean", "default": False}, "Leave geometries out."),
+    "featureId": {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"},
+                  "description": "Id of the feature."},
+    "Content-Crs": {"name": "Content-Crs", "in": "header", "required": False,
+                    "schema": {"type": "string", "enum": [f"<{uri}>" for uri in crs.SUPPORTED]},
+                    "description": "CRS of the geometry in the body (default CRS84)."},
+}
+ITEMS_PARAMETERS = ["f", "lang", "limit", "offset", "bbox", "bbox-crs", "crs", "filter", "filter-lang",
+                    "filter-crs", "sortby", "properties", "skipGeometry"]
+
+GEOMETRY = {"type": "object", "required": ["type"], "properties": {
+    "type": {"type": "string", "enum": ["Point", "LineString", "Polygon", "MultiPoint", "MultiLineString",
+                                        "MultiPolygon"]},
+    "coordinates": {"type": "array"}}}
+LINK = {"type": "object", "required": ["href"], "properties": {
+    "href": {"type": "string"}, "rel": {"type": "string"}, "type": {"type": "string"},
+    "title": {"type": "string"}}}
+EXCEPTION = {"type": "object", "required": ["code", "description"], "properties": {
+    "code": {"type": "string"}, "description": {"type": "string"}}}
+ERRORS = {
+    "400": "A parameter or the body is not acceptable; the description says why.",
+    "401": "A bearer token is required.",
+    "403": "The token's role may not do this.",
+    "404": "No such collection or feature.",
+    "405": "The collection does not allow this method.",
+    "413": "The body is too large.",
+    "415": "The body is not GeoJSON in a known charset.",
+}
+
+
+def _response(description: str, media: dict) -> dict:
+    return {"description": description, "content": media}
+
+
+def _json(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}
+
+
+def _features_media(schema: dict) -> dict:
+    return {"application/geo+json": {"schema": schema}, "text/html": {"schema": {"type": "string"}}}
+
+
+def _errors(*codes: str) -> dict:
+    return {code: ref("responses", code) for code in codes}
+
+
+def _properties_schema(collection: Collection, writable: bool) -> dict:
+    fields = [f for f in collection.fields if not (writable and f.derived)]
+    properties = {}
+    for f in fields:
+        schema = f.schema()
+        if not f.required or f.derived:
+            schema["nullable"] = True
+        properties[f.name] = schema
+    schema = {"type": "object", "properties": properties}
+    required = [f.name for f in fields if f.required and not f.derived]
+    if required and writable:
+        schema["required"] = required
+    if writable:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def _feature_schema(collection: Collection, writable: bool) -> dict:
+    geometry = ref("schemas", "geometry") if writable else {"allOf": [ref("schemas", "geometry")], "nullable": True}
+    properties = {"type": {"type": "string", "enum": ["Feature"]}, "geometry": geometry,
+                  "properties": _properties_schema(collection, writable)}
+    properties["id"] = {"oneOf": [{"type": "string"}, {"type": "integer"}]}
+    properties["links"] = {"type": "array", "items": ref("schemas", "link")}
+    properties["bbox"] = {"type": "array", "items": {"type": "number"}}
+    schema = {"type": "object", "required": ["type", "geometry", "properties"], "properties": properties}
+    if writable:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def _collection_schemas(collection: Collection) -> dict:
+    name = collection.name
+    schemas = {
+        f"{name}-feature": _feature_schema(collection, writable=False),
+        f"{name}-features": {"type": "object", "required": ["type", "features"], "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "features": {"type": "array", "items": ref("schemas", f"{name}-feature")},
+            "links": {"type": "array", "items": ref("schemas", "link")},
+            "numberMatched": {"type": "integer", "minimum": 0},
+            "numberReturned": {"type": "integer", "minimum": 0},
+            "timeStamp": {"type": "string", "format": "date-time"}}},
+    }
+    if collection.editable:
+        schemas[f"{name}-new"] = _feature_schema(collection, writable=True)
+        schemas[f"{name}-change"] = {"type": "object", "additionalProperties": False, "properties": {
+            "type": {"type": "string", "enum": ["Feature"]}, "geometry": ref("schemas", "geometry"),
+            "properties": {"type": "object", "properties": _properties_schema(collection, True)["properties"],
+                           "additionalProperties": False}}}
+    return schemas
+
+
+def _items_operations(collection: Collection) -> dict:
+    name = collection.name
+    equalities = [_query(f.name, {k: v for k, v in f.schema().items() if k in ("type", "format", "enum")},
+                         f"Only features whose {f.name} equals this value.")
+                  for f in collection.fields if f.kind != "integer-list"]
+    parameters = [ref("parameters", p) for p in ITEMS_PARAMETERS] + equalities
+    if collection.temporal:
+        parameters.append(ref("parameters", "datetime"))
+    operations = {"get": {
+        "tags": [name], "operationId": f"get-{name}-items", "summary": f"Features of {name}",
+        "parameters": parameters,
+        "responses": {"200": _response("A page of features.", _features_media(ref("schemas", f"{name}-features"))),
+                      **_errors("400", "404")}}}
+    if collection.editable:
+        operations["post"] = _write(collection, "create", "Add a feature.", f"{name}-new", "201", body=True)
+    return operations
+
+
+def _write(collection: Collection, action: str, summary: str, body_schema: str | None, status: str,
+           body: bool, media_types=("application/geo+json", "application/json")) -> dict:
+    name = collection.name
+    if body:
+        parameters = [ref("parameters", "crs"), ref("parameters", "Content-Crs")]
+        answer = _response("Done.", {"application/geo+json": {"schema": ref("schemas", f"{name}-feature")}})
+    else:
+        parameters, answer = [], {"description": "Done."}
+    operation = {
+        "tags": [name], "operationId": f"{action}-{name}-item", "summary": summary,
+        "security": [{"bearer": []}], "parameters": parameters,
+        "responses": {status: answer, **_errors("400", "401", "403", "404", *(("413", "415") if body else ()))},
+    }
+    if body:
+        operation["requestBody"] = {"required": True, "content": {
+            media: {"schema": ref("schemas", body_schema)} for media in media_types}}
+    return operation
+
+
+def _item_operations(collection: Collection) -> dict:
+    name = collection.name
+    operations = {"get": {
+        "tags": [name], "operationId": f"get-{name}-item", "summary": f"One feature of {name}",
+        "parameters": [ref("parameters", p) for p in ("f", "lang", "crs")],
+        "responses": {"200": _response("The feature.", _features_media(ref("schemas", f"{name}-feature"))),
+                      **_errors("400", "404")}}}
+    if collection.editable:
+        operations["put"] = _write(collection, "replace", "Replace a feature.", f"{name}-new", "200", body=True)
+        operations["patch"] = _write(collection, "update", "Change some properties or the geometry.",
+                                     f"{name}-change", "200", body=True,
+                                     media_types=("application/geo+json", "application/json",
+                                                  "application/merge-patch+json"))
+        operations["delete"] = _write(collection, "delete", "Delete a feature.", None, "204", body=False)
+    operations["parameters"] = [ref("parameters", "featureId")]
+    return operations
+
+
+def _plain(operation_id: str, summary: str, media_type: str = "application/json") -> dict:
+    return {"get": {"operationId": operation_id, "summary": summary,
+                    "parameters": [ref("parameters", "f"), ref("parameters", "lang")],
+                    "responses": {"200": _response(summary, {media_type: {"schema": {"type": "object"}},
+                                                             "text/html": {"schema": {"type": "string"}}}),
+                                  **_errors("400")}}}
+
+
+def document(config: dict) -> dict:
+    """The API document for a pygeoapi configuration completed by config.load_config."""
+    metadata = config["metadata"]
+    paths = {
+        "/": _plain("landing-page", "Landing page"),
+        "/conformance": _plain("conformance", "Conformance classes"),
+        "/collections": _plain("collections", "Collections"),
+        "/openapi": {"get": {"operationId": "openapi", "summary": "This document",
+                             "parameters": [ref("parameters", "f")],
+                             "responses": {"200": _response("The API document.", {
+                                 "application/vnd.oai.openapi+json;version=3.0": {"schema": {"type": "object"}},
+                                 "text/html": {"schema": {"type": "string"}}}), **_errors("400")}}},
+    }
+    schemas = {"geometry": GEOMETRY, "link": LINK, "exception": EXCEPTION}
+    for name, collection in COLLECTIONS.items():
+        base = f"/collections/{name}"
+        paths[base] = _plain(f"collection-{name}", f"The collection {name}")
+        paths[f"{base}/queryables"] = _plain(f"queryables-{name}", f"Queryables of {name}",
+                                             "application/schema+json")
+        paths[f"{base}/items"] = _items_operations(collection)
+        paths[f"{base}/items/{{featureId}}"] = _item_operations(collection)
+        schemas.update(_collection_schemas(collection))
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": metadata["identification"]["title"]["en"], "version": __version__,
+                 "description": metadata["identification"]["description"]["en"],
+                 "contact": {"name": metadata["contact"]["name"], "url": metadata["contact"]["url"]},
+                 "license": {"name": metadata["license"]["name"], "url": metadata["license"]["url"]}},
+        "servers": [{"url": config["server"]["url"]}],
+        "paths": paths,
+        "components": {
+            "parameters": PARAMETERS,
+            "schemas": schemas,
+            "responses": {code: _response(text, _json(ref("schemas", "exception"))) for code, text in ERRORS.items()},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

@@ -3,6 +3,7 @@ a BadRequest that says what was wrong."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 import orjson
@@ -50,8 +51,13 @@ def read_item(params) -> str:
 
 
 def output_crs(params) -> str:
+    return _crs(params, "crs")
+
+
+def _crs(params, name: str) -> str:
+    """A CRS parameter (CRS84 when absent); BadRequest for one the service does not offer."""
     try:
-        return crs.check(_single(params, "crs") or crs.CRS84)
+        return crs.check(params.get(name, crs.CRS84), name)
     except crs.CrsError as error:
         raise BadRequest(str(error)) from None
 
@@ -84,9 +90,9 @@ def _integer(params, name: str, default: int) -> int:
 
 def _limit(params) -> int:
     limit = _integer(params, "limit", DEFAULT_LIMIT)
-    if limit < 1:
-        raise BadRequest("limit: must be at least 1")
-    return min(limit, MAX_LIMIT)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadRequest(f"limit: must be from 1 to {MAX_LIMIT}")
+    return limit
 
 
 def _boolean(params, name: str) -> bool:
@@ -103,6 +109,8 @@ def _names(collection: Collection, params, name: str) -> list[str] | None:
     if text is None:
         return None
     names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise BadRequest(f"{name}: name at least one field")
     return names
 
 
@@ -133,9 +141,8 @@ def _filter(collection: Collection, params):
 
 def _bbox(params):
     text = _single(params, "bbox")
-    box_crs = _single(params, "bbox-crs")
     if text is None:
-        if box_crs is not None:
+        if "bbox-crs" in params:
             raise BadRequest("bbox-crs: given without bbox")
         return None
     try:
@@ -144,13 +151,13 @@ def _bbox(params):
         raise BadRequest(f"bbox: {text!r} is not a list of numbers") from None
     if len(numbers) == 6:
         numbers = numbers[0:2] + numbers[3:5]
-    if len(numbers) != 4 or numbers[0] > numbers[2] or numbers[1] > numbers[3]:
+    if len(numbers) != 4 or not all(map(math.isfinite, numbers)) or numbers[0] > numbers[2] or numbers[1] > numbers[3]:
         raise BadRequest("bbox: expected minx,miny,maxx,maxy with min <= max")
+    source = _crs(params, "bbox-crs")
     try:
-        source = crs.check(box_crs or crs.CRS84, "bbox-crs")
+        return filters.intersects(crs.area_to_storage(shapely.box(*numbers), source))
     except crs.CrsError as error:
-        raise BadRequest(str(error)) from None
-    return filters.intersects(crs.area_to_storage(shapely.box(*numbers), source))
+        raise BadRequest(f"bbox: {error}") from None
 
 
 def _datetime(collection: Collection, params):
@@ -200,7 +207,7 @@ def _typed(collection: Collection, name: str, text: str):
         if field.kind == "date":
             return dt.date.fromisoformat(text)
         if field.kind == "datetime":
-            return _moment(text)
+            return _moment(text) or dt.datetime.fromisoformat(text)
     except (ValueError, KeyError):
         raise BadRequest(f"{name}: {text!r} is not a valid {field.kind}") from None
     if field.kind == "integer-list":
@@ -212,19 +219,17 @@ def _typed(collection: Collection, name: str, text: str):
 
 def _cql2(collection: Collection, params):
     text = _single(params, "filter")
-    language = _single(params, "filter-lang") or "cql2-text"
-    filter_crs = _single(params, "filter-crs") or crs.CRS84
     if text is None:
-        if params.get("filter-lang") or params.get("filter-crs"):
+        if "filter-lang" in params or "filter-crs" in params:
             raise BadRequest("filter-lang and filter-crs need a filter")
         return None
+    source = _crs(params, "filter-crs")
     try:
-        source = crs.check(filter_crs, "filter-crs")
-        node = _parse(text, language)
+        node = _parse(text, params.get("filter-lang", "cql2-text"))
         cql2.check(node, collection)
+        cql2.transform_geometries(node, lambda geometry: crs.area_to_storage(geometry, source))
     except (cql2.FilterError, crs.CrsError) as error:
         raise BadRequest(f"filter: {error}") from None
-    cql2.transform_geometries(node, lambda geometry: crs.area_to_storage(geometry, source))
     return node
 
 

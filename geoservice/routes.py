@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from . import crs, geojson, params
 from .auth import Forbidden, Tokens, Unauthorized
+from .conformance import CLASSES
 from .model import COLLECTIONS, Collection
 from .store import NotFound, Store
 from .validation import ValidationError
@@ -22,6 +23,7 @@ from .validation import ValidationError
 MAX_BODY_BYTES = 1_000_000
 JSON_TYPES = ("application/geo+json", "application/json", "application/merge-patch+json")
 READ_METHODS = "GET, HEAD, OPTIONS"
+FEATURE_MEMBERS = {"type", "id", "geometry", "properties", "bbox", "links"}
 
 
 class HttpError(Exception):
@@ -32,14 +34,22 @@ class HttpError(Exception):
         self.status, self.code, self.headers = status, code, headers or {}
 
 
+def check_page_parameters(request: Request) -> None:
+    """Refuse query parameters other than f and lang, and formats other than json and html."""
+    unknown = sorted(set(request.query_params) - {"f", "lang"})
+    if unknown:
+        raise HttpError(400, "InvalidParameterValue", f"unknown query parameter(s): {', '.join(unknown)}")
+    ServiceRoutes.format_of(request)
+
+
 def error_response(error: HttpError) -> Response:
     body = orjson.dumps({"code": error.code, "description": str(error)})
     return Response(body, status_code=error.status, media_type="application/json", headers=error.headers)
 
 
 @dataclass
-class FeatureRoutes:
-    """Endpoints of the feature collections; pygeoapi's API object lends templates and locales."""
+class ServiceRoutes:
+    """The service's own endpoints; pygeoapi's API object lends templates and locales."""
 
     store: Store
     api: object
@@ -53,6 +63,19 @@ class FeatureRoutes:
     async def item(self, request: Request) -> Response:
         return await self._answer(request, {"GET": self._read_item, "HEAD": self._read_item,
                                             "PUT": self._replace, "PATCH": self._patch, "DELETE": self._delete})
+
+    async def conformance(self, request: Request) -> Response:
+        try:
+            check_page_parameters(request)
+            output = self.format_of(request)
+        except HttpError as error:
+            return error_response(error)
+        except params.BadRequest as error:
+            return error_response(HttpError(400, "InvalidParameterValue", str(error)))
+        document = {"conformsTo": CLASSES}
+        if output == "html":
+            return self._html(request, "conformance.html", document)
+        return Response(orjson.dumps(document), media_type="application/json")
 
     async def queryables(self, request: Request) -> Response:
         return await self._answer(request, {"GET": self._queryables, "HEAD": self._queryables})
@@ -91,7 +114,7 @@ class FeatureRoutes:
 
     # -- reading -----------------------------------------------------------------------
     async def _read_items(self, request: Request, collection: Collection) -> Response:
-        output = self._format(request)
+        output = self.format_of(request)
         wanted = params.read_items(collection, request.query_params)
         page = await run_in_threadpool(self.store.query, wanted.query)
         items_url = f"{self._base()}/collections/{collection.name}/items"
@@ -100,19 +123,19 @@ class FeatureRoutes:
                                    wanted.query.limit, len(features), page.number_matched)
         document = geojson.feature_collection(page, features, links)
         if output == "html":
-            return self._html(request, collection, "collections/items/index.html", {
+            return self._html(request, "collections/items/index.html", self._paths(collection, {
                 **orjson.loads(orjson.dumps(document)), "items_path": items_url, "offset": wanted.query.offset,
-                "itemtype": "feature"})
+                "itemtype": "feature"}), collection)
         return self._geojson(document, wanted.crs)
 
     async def _read_item(self, request: Request, collection: Collection) -> Response:
-        output = self._format(request)
+        output = self.format_of(request)
         target = params.read_item(request.query_params)
         document = await run_in_threadpool(self._feature, request, collection, self._id(request, collection),
                                            target, True)
         if output == "html":
-            return self._html(request, collection, "collections/items/item.html",
-                              {**orjson.loads(orjson.dumps(document)), "title": self._title(request, collection)})
+            return self._html(request, "collections/items/item.html", self._paths(collection, {
+                **orjson.loads(orjson.dumps(document)), "title": self._title(request, collection)}), collection)
         return self._geojson(document, target)
 
     def _feature(self, request: Request, collection: Collection, feature_id, target: str,
@@ -129,7 +152,7 @@ class FeatureRoutes:
         return feature
 
     async def _queryables(self, request: Request, collection: Collection) -> Response:
-        output = self._format(request)
+        output = self.format_of(request)
         params.read_item(request.query_params)
         url = f"{self._base()}/collections/{collection.name}/queryables"
         properties = {"geometry": {"format": "geometry-any", "x-ogc-role": "primary-geometry"}}
@@ -140,7 +163,8 @@ class FeatureRoutes:
                     "title": self._title(request, collection), "properties": properties,
                     "additionalProperties": False}
         if output == "html":
-            return self._html(request, collection, "collections/queryables.html", document)
+            return self._html(request, "collections/queryables.html", self._paths(collection, document),
+                              collection)
         return Response(orjson.dumps(document), media_type="application/schema+json")
 
     # -- writing -----------------------------------------------------------------------
@@ -188,6 +212,9 @@ class FeatureRoutes:
         document = await self._json_body(request)
         if not isinstance(document, dict) or (not partial and document.get("type") != "Feature"):
             raise HttpError(400, "InvalidValue", "body: expected a GeoJSON Feature")
+        foreign = sorted(set(document) - FEATURE_MEMBERS)
+        if foreign:
+            raise HttpError(400, "InvalidValue", f"body: unknown member(s) {', '.join(foreign)}")
         properties = document.get("properties", {} if partial else None)
         if not isinstance(properties, dict):
             raise HttpError(400, "InvalidValue", "properties: expected an object")
@@ -202,7 +229,7 @@ class FeatureRoutes:
     def _geometry(request: Request, geometry: dict):
         try:
             shape = shapely.geometry.shape(geometry)
-        except (AttributeError, KeyError, TypeError, ValueError, shapely.errors.ShapelyError) as error:
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError, shapely.errors.ShapelyError) as error:
             raise HttpError(400, "InvalidValue", f"geometry: not a GeoJSON geometry ({error})") from None
         source = (request.headers.get("Content-Crs") or f"<{crs.CRS84}>").strip().strip("<>")
         try:
@@ -243,18 +270,19 @@ class FeatureRoutes:
         text = request.path_params["item_id"]
         if collection.id_field != "id":
             return text
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):
             raise NotFound(f"{collection.name}/{text}")
         return int(text)
 
     @staticmethod
-    def _format(request: Request) -> str:
+    def format_of(request: Request) -> str:
+        """json or html, from f or else the Accept header; BadRequest for other formats."""
         requested = request.query_params.get("f")
         if requested is None:
             accept = request.headers.get("Accept", "")
             return "html" if "text/html" in accept else "json"
         if requested not in ("json", "html"):
-            raise params.BadRequest(f"f: {requested!r} is not offered; use json or html")
+            raise HttpError(400, "InvalidParameterValue", f"f: {requested!r} is not offered; use json or html")
         return requested
 
     def _base(self) -> str:
@@ -268,13 +296,16 @@ class FeatureRoutes:
         wanted = request.query_params.get("lang") or request.headers.get("Accept-Language") or ""
         return l10n.best_match(wanted, self.api.locales)
 
-    def _html(self, request: Request, collection: Collection, template: str, content: dict) -> Response:
+    def _paths(self, collection: Collection, content: dict) -> dict:
+        """What pygeoapi's collection templates expect besides the document itself."""
         base = self._base()
-        content.update({"collections_path": f"{base}/collections", "id_field": collection.id_field,
-                        "dataset_path": f"{base}/collections/{collection.name}",
-                        "title_field": collection.title_field})
-        page = render_j2_template(self.api.tpl_config, self.api.get_dataset_templates(collection.name),
-                                  template, content, self._locale(request))
+        return {**content, "collections_path": f"{base}/collections", "id_field": collection.id_field,
+                "dataset_path": f"{base}/collections/{collection.name}", "title_field": collection.title_field}
+
+    def _html(self, request: Request, template: str, content: dict, collection: Collection | None = None):
+        templates = (self.api.get_dataset_templates(collection.name) if collection
+                     else self.api.config["server"]["templates"])
+        page = render_j2_template(self.api.tpl_config, templates, template, content, self._locale(request))
         return Response(page, media_type="text/html",
                         headers={"Content-Language": l10n.locale2str(self._locale(request))})
 

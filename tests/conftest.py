@@ -65,6 +65,15 @@ def tokens(tokens_file) -> dict:
 
 
 @pytest.fixture(scope="session")
+def writable_app(demo_path, tokens_file, tmp_path_factory):
+    """The ASGI application on a session-wide copy of the demo store, with the test tokens."""
+    path = tmp_path_factory.mktemp("writable") / "wijkplan.gpkg"
+    shutil.copy(demo_path, path)
+    return create_app(Settings(store=str(path), config=CONFIG, url="http://testserver",
+                               tokens=str(tokens_file[0])))
+
+
+@pytest.fixture(scope="session")
 def client(demo_path) -> TestClient:
     """The API on the demo store, in-process."""
     return client_for(demo_path)

@@ -88,9 +88,10 @@ def test_paging_through_a_collection_returns_every_feature_once(client):
     assert len(seen) == len(set(seen)) == body["numberMatched"]
 
 
-def test_limit_above_the_maximum_is_capped_at_10000(client):
-    body = items(client, "voorstellen", limit=50_000).json()
-    assert body["numberReturned"] == body["numberMatched"] < 10_000
+def test_limit_up_to_10000_returns_everything_and_beyond_is_400(client):
+    body = items(client, "voorstellen", limit=10_000).json()
+    assert body["numberReturned"] == body["numberMatched"]
+    assert client.get("/collections/voorstellen/items", params={"limit": 10_001}).status_code == 400
 
 
 def test_items_are_geojson_in_crs84_by_default(client):
