@@ -23,7 +23,7 @@ from .auth import Tokens
 from .config import load_config
 from .routes import HttpError, ServiceRoutes, check_page_parameters, error_response
 from .settings import Settings
-from .store import open_store
+from .store import Store, open_store
 
 PYGEOAPI_STATIC = Path(pygeoapi.__file__).parent / "static"
 
@@ -66,12 +66,14 @@ def _routes(api: API, service: ServiceRoutes) -> list:
     ]
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """The service for these settings (by default from the environment)."""
+def create_app(settings: Settings | None = None, store: Store | None = None) -> Starlette:
+    """The service for these settings (by default from the environment), on their store or the
+    store given."""
     settings = settings or Settings.from_env()
-    config = load_config(settings)
+    store = store or open_store(settings.store)
+    config = load_config(settings, store)
     api = API(config, openapi.document(config))
-    service = ServiceRoutes(open_store(settings.store), api, Tokens(settings.tokens))
+    service = ServiceRoutes(store, api, Tokens(settings.tokens))
     middleware = [
         Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "OPTIONS"],
                    expose_headers=["Content-Crs", "Location"]),

@@ -11,16 +11,19 @@ from .settings import Settings
 
 def _demo(args, settings: Settings) -> None:
     from . import demo
+    from .store import is_database, open_store, store_exists
 
-    path = Path(settings.store)
-    if path.exists() and not args.force:
+    if store_exists(settings.store) and not args.force:
         if args.if_missing:
             return
-        raise SystemExit(f"{path} exists; use --force to rebuild it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    store = demo.build(path, seed=args.seed)
+        raise SystemExit(f"{settings.store} holds a store; use --force to replace it")
+    if not is_database(settings.store):
+        Path(settings.store).parent.mkdir(parents=True, exist_ok=True)
+    demo.build(settings.store, seed=args.seed)
+    store = open_store(settings.store)
     counts = ", ".join(f"{name} {store.count(name)}" for name in ("wijken", "buurten", "projecten", "voorstellen"))
-    print(f"demo store written to {path}: {counts}")
+    where = "the database" if is_database(settings.store) else settings.store
+    print(f"demo store written to {where}: {counts}")
 
 
 def _serve(args, settings: Settings) -> None:

@@ -9,7 +9,7 @@ from . import crs
 from .filters import equals
 from .model import COLLECTIONS, DEMO_SOURCE, Collection
 from .settings import Settings
-from .store import Query, open_store
+from .store import Query
 
 DEMO_NOTE = {
     "nl": " DEMO: fictieve, gegenereerde gegevens op echte CBS-grenzen; geen echte plannen.",
@@ -17,12 +17,11 @@ DEMO_NOTE = {
 }
 
 
-def load_config(settings: Settings) -> dict:
-    """The complete pygeoapi configuration for these settings."""
+def load_config(settings: Settings, store) -> dict:
+    """The complete pygeoapi configuration for these settings and their store."""
     with open(settings.config, encoding="utf-8") as handle:
         config = yaml_load(handle)
     config["server"]["url"] = settings.url.rstrip("/")
-    store = open_store(settings.store)
     resources = config.get("resources") or {}
     config["resources"] = {name: _resource(collection, resources.get(name, {}), settings.store, store)
                            for name, collection in COLLECTIONS.items()}

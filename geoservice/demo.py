@@ -4,7 +4,6 @@ and participation history on top (deterministic for a given seed).
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,7 +12,7 @@ import shapely
 from shapely import affinity, ops
 from tqdm import tqdm
 
-from .store import STORAGE_SRID, GeoPackageStore, geopackage
+from .store import STORAGE_SRID, staging
 from .model import CATEGORIEEN, DEMO_SOURCE, PROJECT_SOORTEN, STATUSSEN, THEMAS, VOORSTEL_SOORTEN
 
 BOUNDARIES = Path(__file__).resolve().parent.parent / "data" / "nijmegen-2024" / "buurten_rd.geojson"
@@ -336,15 +335,10 @@ def _draw_buurten(generator: _Generator, count: int, minimum: int) -> list[int]:
     return sorted([*np.repeat(np.arange(len(areas)), minimum), *extra.tolist()])
 
 
-def build(path: str | os.PathLike, seed: int = 2024, projects: int = 340, proposals: int = 680,
-          boundaries: Path = BOUNDARIES) -> GeoPackageStore:
-    """Build the demo store at path (written aside first, then moved into place)."""
-    path = Path(path)
-    partial = path.with_name(path.name + ".partial")
-    for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
-        leftover.unlink(missing_ok=True)
-    with tqdm(total=4, desc="demo store", unit="step") as progress:
-        target = geopackage.create(partial)
+def build(location: str, seed: int = 2024, projects: int = 340, proposals: int = 680,
+          boundaries: Path = BOUNDARIES) -> None:
+    """Build the demo store at location (a GeoPackage path or a PostGIS URL), aside first."""
+    with tqdm(total=3, desc="demo store", unit="step") as progress, staging(str(location)) as target:
         buurten = load_buurten(boundaries)
         wijk_features, buurt_features = boundary_features(buurten)
         target.insert("wijken", wijk_features)
@@ -356,10 +350,6 @@ def build(path: str | os.PathLike, seed: int = 2024, projects: int = 340, propos
         progress.update()
         _insert_proposals(target, generator, plan, plan_ids, proposals)
         progress.update()
-        target.close()
-        os.replace(partial, path)
-        progress.update()
-    return GeoPackageStore(path)
 
 
 def _insert_proposals(target, generator: _Generator, plan, plan_ids, count: int) -> None:

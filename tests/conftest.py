@@ -2,9 +2,9 @@
 served by a real uvicorn process."""
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,36 +19,75 @@ from geoservice.app import create_app
 from geoservice.auth import Tokens
 from geoservice.model import ROLES
 from geoservice.settings import Settings
-from geoservice.store import GeoPackageStore
+from geoservice.store import GeoPackageStore, Store, open_store
+from geoservice.store.postgis import PostGISStore
+from pgcluster import Cluster, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = str(ROOT / "config" / "pygeoapi.yml")
 
 
+BACKENDS = ["geopackage", "postgis"]
+
+
 @pytest.fixture(scope="session")
 def demo_path(tmp_path_factory) -> Path:
-    """The demo store, built once for the session; tests must not write to it."""
-    return demo.build(tmp_path_factory.mktemp("demo") / "wijkplan.gpkg").path
+    """The demo store as a GeoPackage, built once for the session; tests must not write to it."""
+    path = tmp_path_factory.mktemp("demo") / "wijkplan.gpkg"
+    demo.build(str(path))
+    return path
 
 
 @pytest.fixture(scope="session")
-def demo_store(demo_path) -> GeoPackageStore:
-    return GeoPackageStore(demo_path)
+def postgres():
+    """A throwaway PostgreSQL cluster for the session, with the demo store in a template database."""
+    cluster = Cluster().start()
+    try:
+        demo.build(cluster.create_database("demo_template"))
+        yield cluster
+    finally:
+        cluster.stop()
 
 
-@pytest.fixture
-def store(demo_path, tmp_path) -> GeoPackageStore:
-    """A private copy of the demo store that a test may change."""
-    path = tmp_path / "wijkplan.gpkg"
-    shutil.copy(demo_path, path)
-    return GeoPackageStore(path)
+@pytest.fixture(scope="session", params=BACKENDS)
+def demo_location(request, demo_path) -> str:
+    """Where the read-only demo store of each backend is."""
+    if request.param == "geopackage":
+        return str(demo_path)
+    return request.getfixturevalue("postgres").create_database("demo_read", "demo_template")
 
 
-def client_for(store_path, tokens_path=None) -> TestClient:
-    """The API on the store at store_path, in-process."""
-    settings = Settings(store=str(store_path), config=CONFIG, url="http://testserver",
+@pytest.fixture(scope="session")
+def demo_store(demo_location) -> Store:
+    return open_store(demo_location)
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request, demo_path, tmp_path):
+    """A private copy of the demo store that a test may change, on each backend."""
+    if request.param == "geopackage":
+        path = tmp_path / "wijkplan.gpkg"
+        shutil.copy(demo_path, path)
+        copy = GeoPackageStore(path)
+        yield copy
+        copy.close()
+        return
+    cluster = request.getfixturevalue("postgres")
+    name = f"test_{next(_numbers)}"
+    copy = PostGISStore(cluster.create_database(name, "demo_template"))
+    yield copy
+    copy.close()
+    cluster.drop_database(name)
+
+
+_numbers = itertools.count()
+
+
+def client_for(store: Store, tokens_path=None) -> TestClient:
+    """The API on a store, in-process."""
+    settings = Settings(store=store.location, config=CONFIG, url="http://testserver",
                         tokens=str(tokens_path or "no-tokens.yml"))
-    return TestClient(create_app(settings))
+    return TestClient(create_app(settings, store))
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +105,7 @@ def tokens(tokens_file) -> dict:
 
 @pytest.fixture(scope="session")
 def writable_app(demo_path, tokens_file, tmp_path_factory):
-    """The ASGI application on a session-wide copy of the demo store, with the test tokens."""
+    """The ASGI application on a session-wide copy of the GeoPackage demo store, with the test tokens."""
     path = tmp_path_factory.mktemp("writable") / "wijkplan.gpkg"
     shutil.copy(demo_path, path)
     return create_app(Settings(store=str(path), config=CONFIG, url="http://testserver",
@@ -74,28 +113,22 @@ def writable_app(demo_path, tokens_file, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def client(demo_path) -> TestClient:
+def client(demo_store) -> TestClient:
     """The API on the demo store, in-process."""
-    return client_for(demo_path)
+    return client_for(demo_store)
 
 
 @pytest.fixture
 def store_client(store, tokens_file) -> TestClient:
     """The API on a private copy of the demo store, with the test tokens."""
-    return client_for(store.path, tokens_file[0])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return client_for(store, tokens_file[0])
 
 
 @pytest.fixture(scope="session")
-def live_url(demo_path):
+def live_url(demo_location):
     """The API served by `geoservice serve` (uvicorn) on a free loopback port."""
     port = free_port()
-    env = {**os.environ, "GEOSERVICE_STORE": str(demo_path), "GEOSERVICE_CONFIG": CONFIG}
+    env = {**os.environ, "GEOSERVICE_STORE": demo_location, "GEOSERVICE_CONFIG": CONFIG}
     env.pop("GEOSERVICE_URL", None)
     process = subprocess.Popen([sys.executable, "-m", "geoservice.cli", "serve", "--port", str(port)],
                                env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -9,7 +9,7 @@ from geoservice import demo
 from geoservice.model import (
     CATEGORIEEN, DEMO_SOURCE, FASEN, PROJECT_SOORTEN, STATUSSEN, THEMAS, VOORSTEL_SOORTEN,
 )
-from geoservice.store import Query
+from geoservice.store import GeoPackageStore, Query
 
 
 def everything(store, name):
@@ -115,7 +115,8 @@ def test_generated_features_are_labelled_as_demo(plan, proposals):
 
 
 def test_same_seed_gives_the_same_data(demo_store, tmp_path):
-    again = demo.build(tmp_path / "again.gpkg", seed=2024)
+    demo.build(str(tmp_path / "again.gpkg"), seed=2024)
+    again = GeoPackageStore(tmp_path / "again.gpkg")
     for name in ("projecten", "voorstellen"):
         first, second = everything(demo_store, name), everything(again, name)
         strip = [{k: v for k, v in p.items() if k != "bijgewerkt"} for p in first.properties]

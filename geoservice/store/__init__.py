@@ -1,19 +1,58 @@
 """Persistence behind one interface, with a GeoPackage (embedded) and a PostGIS backend."""
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
+from pathlib import Path
 
 from .base import STORAGE_SRID, NotFound, Page, Query, Store
 from .geopackage import GeoPackageStore
 
-__all__ = ["STORAGE_SRID", "NotFound", "Page", "Query", "Store", "GeoPackageStore", "open_store"]
+__all__ = ["STORAGE_SRID", "NotFound", "Page", "Query", "Store", "GeoPackageStore", "is_database", "open_store",
+           "staging", "store_exists"]
+STAGING_SCHEMA = "wijkplan_nieuw"
+
+
+def is_database(location: str) -> bool:
+    return str(location).startswith(("postgresql://", "postgres://"))
+
+
+def store_exists(location: str) -> bool:
+    """Whether a store is at location already."""
+    if is_database(location):
+        from .postgis import schema_exists
+        return schema_exists(location)
+    return Path(location).exists()
 
 
 @functools.cache
 def open_store(location: str) -> Store:
     """The store at a location, shared by everything in the process: a GeoPackage path, or a
     postgresql:// URL for PostGIS."""
-    if location.startswith(("postgresql://", "postgres://")):
+    if is_database(location):
         from .postgis import PostGISStore
         return PostGISStore(location)
     return GeoPackageStore(location)
+
+
+@contextlib.contextmanager
+def staging(location: str):
+    """A new, empty store, built aside; it takes the place of the store at location only when
+    the block succeeds (a file moved into place, or a schema renamed in one transaction)."""
+    if is_database(location):
+        from . import postgis
+        target = postgis.create(location, STAGING_SCHEMA)
+        with contextlib.closing(target):
+            yield target
+        postgis.publish(location, STAGING_SCHEMA)
+        return
+    from . import geopackage
+    path = Path(location)
+    partial = path.with_name(path.name + ".partial")
+    for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+        leftover.unlink(missing_ok=True)
+    target = geopackage.create(partial)
+    with contextlib.closing(target):
+        yield target
+    os.replace(partial, path)

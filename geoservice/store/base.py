@@ -52,13 +52,30 @@ class Page:
 
 
 def decode_value(f: Field, value):
+    """A stored value as the API shows it, the same from every backend."""
     if value is None:
         return None
     if f.kind == "integer-list":
         return orjson.loads(value) if isinstance(value, (str, bytes)) else list(value)
     if f.kind == "boolean":
         return bool(value)
+    if f.kind == "datetime" and isinstance(value, dt.datetime):
+        return format_datetime(value)
+    if f.kind == "date" and isinstance(value, dt.date):
+        return value.isoformat()
     return value
+
+
+def column_sql(collection: Collection, f: Field, types: dict) -> str:
+    """The column definition of a field, with the backend's type names."""
+    unique = " UNIQUE" if f.name == collection.id_field else ""
+    not_null = " NOT NULL" if f.required and not f.derived else ""
+    return f'"{f.name}" {types[f.kind]}{not_null}{unique}'
+
+
+def indexed(f: Field) -> bool:
+    """Fields worth an index: the ones filtered on most."""
+    return bool(f.values) or f.name in ("wijkcode", "buurtcode", "planjaar")
 
 
 def normalise(collection: Collection, geometries) -> np.ndarray:
@@ -231,6 +248,8 @@ class Store:
         return [self._encode_value(f, props.get(f.name)) for f in collection.fields]
 
     # -- what a backend provides ---------------------------------------------------------
+    location: str  # the GeoPackage path or database URL, as open_store takes it
+
     def dialect(self, collection: Collection) -> Dialect:
         """How filters on this collection are written in the backend's SQL."""
         raise NotImplementedError

@@ -20,7 +20,7 @@ from .. import gpkg
 from ..cql2sql import Dialect, Sql
 from ..model import COLLECTIONS, Collection, Field
 from ..validation import ValidationError, format_datetime
-from .base import STORAGE_SRID, Store
+from .base import STORAGE_SRID, Store, column_sql, indexed
 
 SQL_TYPES = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "date": "DATE",
              "datetime": "DATETIME", "boolean": "BOOLEAN", "integer-list": "TEXT"}
@@ -122,6 +122,7 @@ class GeoPackageStore(Store):
     def __init__(self, path: str | os.PathLike):
         super().__init__()
         self.path = Path(path)
+        self.location = str(path)
         if not self.path.exists():
             raise FileNotFoundError(f"no store at {self.path}; run `geoservice demo` first")
         self._local = threading.local()
@@ -234,19 +235,13 @@ def create(path: str | os.PathLike) -> GeoPackageStore:
         conn.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description) VALUES "
                      "(?, 'attributes', ?, 'Wijzigingsteller per tabel')", (VERSIONS_TABLE, VERSIONS_TABLE))
         for collection in COLLECTIONS.values():
-            columns = ", ".join(_column_sql(collection, f) for f in collection.fields)
+            columns = ", ".join(column_sql(collection, f, SQL_TYPES) for f in collection.fields)
             gpkg.create_feature_table(conn, collection.name, columns, collection.storage_geometry_type,
                                       STORAGE_SRID, collection.description["nl"])
             conn.execute(f"INSERT INTO {VERSIONS_TABLE} VALUES (?, 0)", (collection.name,))
             for f in collection.fields:
-                if f.values or f.name in ("wijkcode", "buurtcode", "planjaar"):
+                if indexed(f):
                     conn.execute(f'CREATE INDEX "idx_{collection.name}_{f.name}" '
                                  f'ON "{collection.name}" ("{f.name}")')
     conn.close()
     return GeoPackageStore(path)
-
-
-def _column_sql(collection: Collection, f: Field) -> str:
-    unique = " UNIQUE" if f.name == collection.id_field else ""
-    not_null = " NOT NULL" if f.required and not f.derived else ""
-    return f'"{f.name}" {SQL_TYPES[f.kind]}{not_null}{unique}'

@@ -1,0 +1,71 @@
+"""A throwaway PostgreSQL cluster with PostGIS on a free loopback port (Debian's packages).
+
+PostgreSQL refuses to run as root: as root, the cluster belongs to the `postgres` user.
+"""
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Cluster:
+    """initdb, pg_ctl start ... stop, and databases made from templates."""
+
+    def __init__(self):
+        self.directory = Path(tempfile.mkdtemp(prefix="wijkplan-pg-"))
+        self.port = free_port()
+        self._as_postgres = os.geteuid() == 0
+        if self._as_postgres:
+            user = pwd.getpwnam("postgres")
+            os.chown(self.directory, user.pw_uid, user.pw_gid)
+
+    def _run(self, *command: str) -> None:
+        prefix = ["runuser", "-u", "postgres", "--"] if self._as_postgres else []
+        subprocess.run([*prefix, *command], check=True, capture_output=True, cwd=self.directory)
+
+    def start(self) -> "Cluster":
+        data = self.directory / "data"
+        self._run(str(BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
+                  "--locale=C", "--no-sync")
+        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"
+        self._run(str(BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(self.directory / "log"),
+                  "-w", "start")
+        return self
+
+    def stop(self) -> None:
+        try:
+            self._run(str(BIN / "pg_ctl"), "-D", str(self.directory / "data"), "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """A new database (a copy of template if given); its URL."""
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template:
+            statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(statement)
+        return self.url(name)
+
+    def drop_database(self, name: str) -> None:
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
