@@ -6,14 +6,24 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 STORE ?= data/wijkplan.gpkg
 STAMP := $(VENV)/.installed
+# Debian/Ubuntu packages the tests need: PostgreSQL with PostGIS (the tests start their own cluster).
+DEBIAN_PACKAGES := postgresql-postgis
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup demo lock clean
+.PHONY: run test setup system-packages demo lock clean
 
 run: setup $(STORE)
 	$(BIN)/geoservice --store $(STORE) serve --host $(HOST) --port $(PORT)
 
-test: setup
+test: setup system-packages
 	$(BIN)/python -m pytest
+
+system-packages:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
 
 setup: $(STAMP)
 

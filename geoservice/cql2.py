@@ -89,6 +89,7 @@ class _TextTransformer(WKTTransformer):
     def gt(self, a, b): return ast.GreaterThan(a, b)
     def ge(self, a, b): return ast.GreaterEqual(a, b)
     def like(self, a, pattern): return _like(a, pattern, False)
+    def ilike(self, a, pattern): return _like(ast.Function("casei", [a]), pattern, False)
     def not_like(self, a, pattern): return _like(a, pattern, True)
     def between(self, a, low, high): return ast.Between(a, low, high, False)
     def not_between(self, a, low, high): return ast.Between(a, low, high, True)
@@ -133,7 +134,8 @@ class _TextTransformer(WKTTransformer):
 
 
 def _bound(text: str):
-    return _date(text) if len(text) == 10 else _timestamp(text)
+    """A date (also as GDAL writes one: 2027-01-01T) or a timestamp."""
+    return _date(text.removesuffix("T")) if len(text.removesuffix("T")) == 10 else _timestamp(text)
 
 
 _PARSER = Lark.open(
@@ -150,6 +152,24 @@ def parse_text(text: str):
         raise
     except LarkError as error:
         raise FilterError(f"cannot read the CQL2 text: {str(error).splitlines()[0]}") from None
+
+
+def dates_from_text(node, collection: Collection):
+    """The draft dialect `cql-text` (as GDAL writes it) compares date fields with quoted text:
+    read such text as the date or timestamp it holds."""
+    if isinstance(node, (ast.Comparison, ast.Between, ast.In)):
+        attribute = node.lhs if isinstance(node.lhs, ast.Attribute) else None
+        field = collection.field_map.get(attribute.name) if attribute else None
+        if field is not None and field.kind in ("date", "datetime"):
+            for name in ("rhs", "low", "high"):
+                if isinstance(getattr(node, name, None), str):
+                    setattr(node, name, _bound(getattr(node, name)))
+            if isinstance(node, ast.In):
+                node.sub_nodes = [_bound(v) if isinstance(v, str) else v for v in node.sub_nodes]
+    elif isinstance(node, ast.Node):
+        for child in node.get_sub_nodes():
+            dates_from_text(child, collection)
+    return node
 
 
 def parse_json(document):

@@ -34,8 +34,10 @@ PARAMETERS = {
     "datetime": _query("datetime", {"type": "string", "minLength": 1},
                        "RFC 3339 instant or interval (../2027-12-31); features whose time meets it."),
     "filter": _query("filter", {"type": "string", "minLength": 1}, "A CQL2 filter (text or JSON, see filter-lang)."),
-    "filter-lang": _query("filter-lang", {"type": "string", "enum": ["cql2-text", "cql2-json"],
-                                          "default": "cql2-text"}, "Language of filter."),
+    "filter-lang": _query("filter-lang", {"type": "string", "enum": ["cql2-text", "cql2-json", "cql-text"],
+                                          "default": "cql2-text"},
+                          "Language of filter; cql-text is the draft name that GDAL's OAPIF driver sends "
+                          "(dates may then be quoted text)."),
     "filter-crs": _query("filter-crs", {"type": "string", "format": "uri", "enum": list(crs.SUPPORTED)},
                          "CRS of the geometries in filter (default CRS84)."),
     "sortby": _query("sortby", {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},

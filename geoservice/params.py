@@ -181,8 +181,8 @@ def _moment(text: str):
     if text in ("", ".."):
         return None
     try:
-        if len(text) == 10:
-            return dt.date.fromisoformat(text)
+        if len(text.removesuffix("T")) == 10:  # a date; GDAL writes 2027-01-01T
+            return dt.date.fromisoformat(text.removesuffix("T"))
         moment = dt.datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
         raise BadRequest(f"datetime: {text!r} is not an RFC 3339 date or date-time") from None
@@ -225,7 +225,7 @@ def _cql2(collection: Collection, params):
         return None
     source = _crs(params, "filter-crs")
     try:
-        node = _parse(text, params.get("filter-lang", "cql2-text"))
+        node = _parse(text, params.get("filter-lang", "cql2-text"), collection)
         cql2.check(node, collection)
         cql2.transform_geometries(node, lambda geometry: crs.area_to_storage(geometry, source))
     except (cql2.FilterError, crs.CrsError) as error:
@@ -233,12 +233,15 @@ def _cql2(collection: Collection, params):
     return node
 
 
-def _parse(text: str, language: str):
+def _parse(text: str, language: str, collection: Collection):
     if language == "cql2-text":
         return cql2.parse_text(text)
+    if language == "cql-text":
+        return cql2.dates_from_text(cql2.parse_text(text), collection)
     if language == "cql2-json":
         try:
             return cql2.parse_json(orjson.loads(text))
         except orjson.JSONDecodeError as error:
             raise cql2.FilterError(f"not JSON: {error}") from None
-    raise cql2.FilterError(f"filter-lang {language!r} is not supported; use cql2-text or cql2-json")
+    raise cql2.FilterError(f"filter-lang {language!r} is not supported; use cql2-text or cql2-json "
+                           "(or cql-text, the draft name GDAL uses)")

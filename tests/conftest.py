@@ -2,12 +2,14 @@
 served by a real uvicorn process."""
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -124,31 +126,59 @@ def store_client(store, tokens_file) -> TestClient:
     return client_for(store, tokens_file[0])
 
 
-@pytest.fixture(scope="session")
-def live_url(demo_location):
-    """The API served by `geoservice serve` (uvicorn) on a free loopback port."""
+@dataclass
+class LiveServer:
+    """`geoservice serve` (uvicorn) in a process of its own, with its access log in a file."""
+
+    url: str
+    log: Path
+
+    def requests(self) -> list[str]:
+        """The request lines the server has logged so far."""
+        return [line.split('"')[1] for line in self.log.read_text().splitlines() if '"' in line]
+
+
+@contextlib.contextmanager
+def serving(location: str, directory: Path, tokens_path=None):
     port = free_port()
-    env = {**os.environ, "GEOSERVICE_STORE": demo_location, "GEOSERVICE_CONFIG": CONFIG}
+    env = {**os.environ, "GEOSERVICE_STORE": location, "GEOSERVICE_CONFIG": CONFIG,
+           "GEOSERVICE_TOKENS": str(tokens_path or "no-tokens.yml")}
     env.pop("GEOSERVICE_URL", None)
-    process = subprocess.Popen([sys.executable, "-m", "geoservice.cli", "serve", "--port", str(port)],
-                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
+    log = directory / f"access-{port}.log"
+    with open(log, "w") as output:
+        process = subprocess.Popen([sys.executable, "-m", "geoservice.cli", "serve", "--port", str(port)],
+                                   env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+    server = LiveServer(f"http://127.0.0.1:{port}", log)
     try:
-        _wait_until_up(url, process)
-        yield url
+        _wait_until_up(server, process)
+        yield server
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
+@pytest.fixture(scope="session")
+def live(demo_location, tmp_path_factory):
+    """The demo store of each backend served by a real uvicorn process on a free loopback port."""
+    with serving(demo_location, tmp_path_factory.mktemp("live")) as server:
+        yield server
+
+
+@pytest.fixture
+def live_writable(store, tokens_file, tmp_path):
+    """A private copy of the demo store of each backend, served with the test tokens."""
+    with serving(store.location, tmp_path, tokens_file[0]) as server:
+        yield server
+
+
+def _wait_until_up(server: LiveServer, process: subprocess.Popen, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read().decode()}")
+            raise RuntimeError(f"server exited: {server.log.read_text()}")
         try:
-            if httpx.get(f"{url}/conformance?f=json", timeout=1).status_code == 200:
+            if httpx.get(f"{server.url}/conformance?f=json", timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             time.sleep(0.1)
-    raise RuntimeError(f"server at {url} did not come up in {seconds} s")
+    raise RuntimeError(f"server at {server.url} did not come up in {seconds} s")

@@ -15,7 +15,19 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def _bin() -> Path:
+    """The newest installed PostgreSQL's programs (PG_BIN overrides)."""
+    if "PG_BIN" in os.environ:
+        return Path(os.environ["PG_BIN"])
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    if not found:
+        raise RuntimeError("PostgreSQL is not installed: `make system-packages` installs it")
+    return found[-1].parent
+
+
+BIN = _bin()
 
 
 def free_port() -> int:
