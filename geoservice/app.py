@@ -38,8 +38,23 @@ def _endpoint(api: API, handler, *path_keys: str):
         api_request = await APIRequest.from_starlette(request, api.locales)
         args = [request.path_params[key] for key in path_keys]
         headers, status, content = await run_in_threadpool(handler, api, api_request, *args)
+        if headers.get("Content-Type", "").startswith("application/json"):
+            content = orjson.dumps(_offered_links_only(orjson.loads(content)))
         return Response(content, status_code=status, headers=headers)
     return endpoint
+
+
+UNOFFERED = ("f=jsonld", "f=csv", "/processes", "/TileMatrixSets", "/jobs")
+
+
+def _offered_links_only(document):
+    """The document without pygeoapi's links to what this service does not offer."""
+    if isinstance(document, dict):
+        return {key: ([link for link in value if not any(u in link.get("href", "") for u in UNOFFERED)]
+                      if key == "links" else _offered_links_only(value)) for key, value in document.items()}
+    if isinstance(document, list):
+        return [_offered_links_only(item) for item in document]
+    return document
 
 
 def _openapi_json(api: API):

@@ -210,3 +210,22 @@ def test_user_text_is_escaped_in_html(store, store_client):
         page = store_client.get(path, params={"f": "html", **params}).text
         assert hostile not in page
         assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_every_link_the_service_declares_is_served(client):
+    documents = ["/?f=json", "/collections?f=json", *[f"/collections/{c}?f=json" for c in
+                                                      ("wijken", "buurten", "projecten", "voorstellen")]]
+    hrefs = {link["href"] for path in documents for link in _links(client.get(path).json())}
+    own = sorted(h.replace("http://testserver", "") for h in hrefs if h.startswith("http://testserver"))
+    assert len(own) > 20
+    for href in own:
+        assert client.get(href or "/").status_code == 200, href
+
+
+def _links(document):
+    if isinstance(document, dict):
+        for key, value in document.items():
+            yield from value if key == "links" else _links(value)
+    elif isinstance(document, list):
+        for item in document:
+            yield from _links(item)
