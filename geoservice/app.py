@@ -92,6 +92,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     middleware = [
         Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "OPTIONS"],
                    expose_headers=["Content-Crs", "Location"]),
-        Middleware(GZipMiddleware, minimum_size=1024),
+        Middleware(GZipMiddleware, minimum_size=1024, compresslevel=1),
     ]
     return Starlette(routes=_routes(api, service), middleware=middleware)

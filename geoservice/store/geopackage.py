@@ -153,9 +153,12 @@ class GeoPackageStore(Store):
     # -- reading -----------------------------------------------------------------------
     def _select(self, collection, where: Sql, order: str, limit: int, offset: int) -> list:
         columns = ", ".join(f'"{f.name}"' for f in collection.fields)
+        table = collection.name
+        # The page is chosen on ids alone, then its rows are read: deep pages skip ids, not rows.
         return self._connection().execute(
-            f'SELECT fid, geom, {columns} FROM "{collection.name}" WHERE {where.text} '
-            f'ORDER BY {order} LIMIT ? OFFSET ?', (*where.params, limit, offset)).fetchall()
+            f'SELECT fid, geom, {columns} FROM "{table}" WHERE fid IN (SELECT fid FROM "{table}" '
+            f'WHERE {where.text} ORDER BY {order} LIMIT ? OFFSET ?) ORDER BY {order}',
+            (*where.params, limit, offset)).fetchall()
 
     def _count(self, collection, where: Sql) -> int:
         return self._connection().execute(
