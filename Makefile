@@ -10,7 +10,10 @@ STAMP := $(VENV)/.installed
 DEBIAN_PACKAGES := postgresql-postgis
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup system-packages demo lock clean
+BENCH_VENV := .venv-bench
+SIZES ?= 100000,1000000
+
+.PHONY: run test setup system-packages demo lock clean benchmark
 
 run: setup $(STORE)
 	$(BIN)/geoservice --store $(STORE) serve --host $(HOST) --port $(PORT)
@@ -37,6 +40,15 @@ $(STAMP): requirements.lock pyproject.toml
 $(STORE): | setup
 	$(BIN)/geoservice --store $(STORE) demo --if-missing
 
+# Side-by-side benchmark with stock pygeoapi and tipg (installed apart, in $(BENCH_VENV)).
+benchmark: setup system-packages $(BENCH_VENV)/.installed
+	$(BIN)/python benchmarks/run.py --sizes $(SIZES) --baseline-python $(BENCH_VENV)/bin/python
+
+$(BENCH_VENV)/.installed: benchmarks/requirements.lock
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r benchmarks/requirements.lock
+	touch $@
+
 demo: setup
 	$(BIN)/geoservice --store $(STORE) demo --force
 
@@ -44,6 +56,7 @@ demo: setup
 lock: setup
 	$(BIN)/pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.12 -o requirements.lock
+	$(BIN)/uv pip compile benchmarks/requirements.in --python-version 3.12 -o benchmarks/requirements.lock
 
 clean:
-	rm -rf $(VENV) $(STORE) $(STORE)-wal $(STORE)-shm
+	rm -rf $(VENV) $(BENCH_VENV) $(STORE) $(STORE)-wal $(STORE)-shm

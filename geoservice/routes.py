@@ -116,17 +116,21 @@ class ServiceRoutes:
     async def _read_items(self, request: Request, collection: Collection) -> Response:
         output = self.format_of(request)
         wanted = params.read_items(collection, request.query_params)
-        page = await run_in_threadpool(self.store.query, wanted.query)
         items_url = f"{self._base()}/collections/{collection.name}/items"
-        features = geojson.features(page, wanted.crs, wanted.properties, wanted.skip_geometry)
-        links = geojson.page_links(items_url, dict(request.query_params), wanted.query.offset,
-                                   wanted.query.limit, len(features), page.number_matched)
-        document = geojson.feature_collection(page, features, links)
+        document = await run_in_threadpool(self._page_document, wanted, items_url, dict(request.query_params))
         if output == "html":
             return self._html(request, "collections/items/index.html", self._paths(collection, {
                 **orjson.loads(orjson.dumps(document)), "items_path": items_url, "offset": wanted.query.offset,
                 "itemtype": "feature"}), collection)
         return self._geojson(document, wanted.crs)
+
+    def _page_document(self, wanted: params.ItemsRequest, items_url: str, query: dict) -> dict:
+        """The FeatureCollection of a page: read, projected and linked (in a worker thread)."""
+        page = self.store.query(wanted.query)
+        features = geojson.features(page, wanted.crs, wanted.properties, wanted.skip_geometry)
+        links = geojson.page_links(items_url, query, wanted.query.offset, wanted.query.limit, len(features),
+                                   page.number_matched)
+        return geojson.feature_collection(page, features, links)
 
     async def _read_item(self, request: Request, collection: Collection) -> Response:
         output = self.format_of(request)

@@ -51,6 +51,9 @@ class Page:
     number_matched: int
 
 
+DECODED_KINDS = ("integer-list", "boolean", "date", "datetime")
+
+
 def decode_value(f: Field, value):
     """A stored value as the API shows it, the same from every backend."""
     if value is None:
@@ -144,8 +147,12 @@ class Store:
         return matched
 
     def _page(self, collection: Collection, rows, matched: int) -> Page:
-        fields = collection.fields
-        properties = [{f.name: decode_value(f, v) for f, v in zip(fields, row[2:])} for row in rows]
+        names = [f.name for f in collection.fields]
+        properties = [dict(zip(names, row[2:])) for row in rows]
+        for f in collection.fields:
+            if f.kind in DECODED_KINDS:
+                for p in properties:
+                    p[f.name] = decode_value(f, p[f.name])
         if collection.id_field == "id":
             ids = [row[0] for row in rows]
         else:

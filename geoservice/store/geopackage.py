@@ -45,14 +45,30 @@ class SQLiteDialect(Dialect):
 
     def spatial(self, op: str, geometry) -> Sql:
         wkb = shapely.to_wkb(geometry)
-        exact = Sql("spatial_relation(?, geom, ?)", (op, wkb))
         if op == "disjoint":
-            return exact
+            return Sql("spatial_relation(?, geom, ?)", (op, wkb))
         minx, miny, maxx, maxy = geometry.bounds
-        candidates = Sql(f'(fid IN (SELECT id FROM "rtree_{self.table}_geom" '
-                         'WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?) AND ',
-                         (maxx, minx, maxy, miny))
-        return candidates + exact + Sql(")")
+        exact = Sql(f'spatial_relation(?, (SELECT geom FROM "{self.table}" WHERE fid = r.id), ?)', (op, wkb))
+        inner = inner_rectangle(geometry) if op in ("intersects", "within") else None
+        if inner is not None:  # whatever lies in a rectangle inside the geometry needs no exact test
+            x0, y0, x1, y1 = inner
+            exact = Sql("(r.minx >= ? AND r.maxx <= ? AND r.miny >= ? AND r.maxy <= ? OR ",
+                        (x0, x1, y0, y1)) + exact + Sql(")")
+        return (Sql(f'fid IN (SELECT r.id FROM "rtree_{self.table}_geom" r WHERE r.minx <= ? AND r.maxx >= ? '
+                    'AND r.miny <= ? AND r.maxy >= ? AND ', (maxx, minx, maxy, miny)) + exact + Sql(")"))
+
+
+def inner_rectangle(geometry) -> tuple | None:
+    """An axis-aligned rectangle inside a polygon that is nearly its own envelope (a box, or a box
+    carried over from another CRS), or None."""
+    if geometry.geom_type != "Polygon":
+        return None
+    envelope = shapely.box(*geometry.bounds)
+    margin = envelope.boundary.hausdorff_distance(geometry.boundary)
+    inner = envelope.buffer(-margin, join_style="mitre")
+    if inner.is_empty or not geometry.contains(inner):
+        return None
+    return inner.bounds
 
 
 def _iso(value) -> str:
