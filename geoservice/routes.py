@@ -67,13 +67,10 @@ class ServiceRoutes:
     async def conformance(self, request: Request) -> Response:
         try:
             check_page_parameters(request)
-            output = self.format_of(request)
         except HttpError as error:
             return error_response(error)
-        except params.BadRequest as error:
-            return error_response(HttpError(400, "InvalidParameterValue", str(error)))
         document = {"conformsTo": CLASSES}
-        if output == "html":
+        if self.format_of(request) == "html":
             return self._html(request, "conformance.html", document)
         return Response(orjson.dumps(document), media_type="application/json")
 
@@ -179,17 +176,16 @@ class ServiceRoutes:
         return await self._written(request, collection, new_id, 201)
 
     async def _replace(self, request: Request, collection: Collection) -> Response:
-        self._authorise(request, collection)
-        feature_id = self._id(request, collection)
-        properties, geometry = await self._body(request, collection, partial=False)
-        await run_in_threadpool(self.store.replace, collection.name, feature_id, properties, geometry)
-        return await self._written(request, collection, feature_id, 200)
+        return await self._change(request, collection, self.store.replace, partial=False)
 
     async def _patch(self, request: Request, collection: Collection) -> Response:
+        return await self._change(request, collection, self.store.update, partial=True)
+
+    async def _change(self, request: Request, collection: Collection, write, partial: bool) -> Response:
         self._authorise(request, collection)
         feature_id = self._id(request, collection)
-        properties, geometry = await self._body(request, collection, partial=True)
-        await run_in_threadpool(self.store.update, collection.name, feature_id, properties, geometry)
+        properties, geometry = await self._body(request, collection, partial=partial)
+        await run_in_threadpool(write, collection.name, feature_id, properties, geometry)
         return await self._written(request, collection, feature_id, 200)
 
     async def _delete(self, request: Request, collection: Collection) -> Response:
