@@ -14,7 +14,6 @@ from .model import Collection
 from .store import Query
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 10_000
-FORMATS = ("json", "html", "jsonld")
 COMMON = {"f", "lang"}
 ITEM_PARAMS = COMMON | {"crs"}
 ITEMS_PARAMS = ITEM_PARAMS | {"limit", "offset", "bbox", "bbox-crs", "datetime", "filter", "filter-lang",
@@ -64,19 +63,15 @@ def _crs(params, name: str) -> str:
 
 def _refuse_unknown(collection: Collection | None, params, allowed: set) -> None:
     fields = set(collection.field_map) if collection else set()
-    for name in params.keys():
+    for name in params:
         if name not in allowed and name not in fields:
             raise BadRequest(f"unknown query parameter {name!r}")
         if len(params.getlist(name)) > 1:
             raise BadRequest(f"query parameter {name!r} is given more than once")
 
 
-def _single(params, name: str) -> str | None:
-    return params.get(name)
-
-
 def _integer(params, name: str, default: int) -> int:
-    text = _single(params, name)
+    text = params.get(name)
     if text is None:
         return default
     try:
@@ -96,7 +91,7 @@ def _limit(params) -> int:
 
 
 def _boolean(params, name: str) -> bool:
-    text = _single(params, name)
+    text = params.get(name)
     if text is None:
         return False
     if text.lower() not in ("true", "false"):
@@ -104,8 +99,8 @@ def _boolean(params, name: str) -> bool:
     return text.lower() == "true"
 
 
-def _names(collection: Collection, params, name: str) -> list[str] | None:
-    text = _single(params, name)
+def _names(params, name: str) -> list[str] | None:
+    text = params.get(name)
     if text is None:
         return None
     names = [n.strip() for n in text.split(",") if n.strip()]
@@ -115,7 +110,7 @@ def _names(collection: Collection, params, name: str) -> list[str] | None:
 
 
 def _properties(collection: Collection, params) -> list[str] | None:
-    names = _names(collection, params, "properties")
+    names = _names(params, "properties")
     unknown = sorted(set(names or ()) - set(collection.field_map))
     if unknown:
         raise BadRequest(f"properties: unknown field(s) {', '.join(unknown)}")
@@ -124,7 +119,7 @@ def _properties(collection: Collection, params) -> list[str] | None:
 
 def _sortby(collection: Collection, params) -> list[tuple[str, bool]]:
     keys = []
-    for key in _names(collection, params, "sortby") or ():
+    for key in _names(params, "sortby") or ():
         name, ascending = (key[1:], key[0] != "-") if key[0] in "+-" else (key, True)
         field = collection.field_map.get(name)
         if field is None or field.kind == "integer-list":
@@ -140,7 +135,7 @@ def _filter(collection: Collection, params):
 
 
 def _bbox(params):
-    text = _single(params, "bbox")
+    text = params.get("bbox")
     if text is None:
         if "bbox-crs" in params:
             raise BadRequest("bbox-crs: given without bbox")
@@ -161,7 +156,7 @@ def _bbox(params):
 
 
 def _datetime(collection: Collection, params):
-    text = _single(params, "datetime")
+    text = params.get("datetime")
     if text is None:
         return None
     if not collection.temporal:
@@ -218,7 +213,7 @@ def _typed(collection: Collection, name: str, text: str):
 
 
 def _cql2(collection: Collection, params):
-    text = _single(params, "filter")
+    text = params.get("filter")
     if text is None:
         if "filter-lang" in params or "filter-crs" in params:
             raise BadRequest("filter-lang and filter-crs need a filter")
