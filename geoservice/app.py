@@ -19,9 +19,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from . import openapi
+from .access import Access
 from .auth import Tokens
 from .config import load_config
-from .routes import HttpError, ServiceRoutes, check_page_parameters, error_response
+from .http import HttpError, error_response
+from .participation_routes import ParticipationRoutes
+from .policy import Policy
+from .routes import ServiceRoutes, check_page_parameters
 from .settings import Settings
 from .store import Store, open_store
 
@@ -63,9 +67,14 @@ def _openapi_json(api: API):
     return openapi_json
 
 
-def _routes(api: API, service: ServiceRoutes) -> list:
+def _routes(api: API, service: ServiceRoutes, participation: ParticipationRoutes) -> list:
     collection = "/collections/{collection_id}"
+    proposal = "/collections/voorstellen/items/{item_id}"
     return [
+        Route("/collections/voorstellen/vergelijkbaar", participation.similar, methods=["POST"]),
+        Route(f"{proposal}/steun", participation.support, methods=["GET", "HEAD", "POST", "DELETE"]),
+        Route(f"{proposal}/reacties", participation.reactions, methods=["GET", "HEAD", "POST"]),
+        Route(f"{proposal}/reacties/{{reaction_id}}", participation.reaction, methods=["PATCH"]),
         Route("/", _endpoint(api, core_api.landing_page)),
         Route("/openapi", _endpoint(api, core_api.openapi_)),
         Route("/openapi.json", _openapi_json(api)),
@@ -88,10 +97,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     store = store or open_store(settings.store)
     config = load_config(settings, store)
     api = API(config, openapi.document(config))
-    service = ServiceRoutes(store, api, Tokens(settings.tokens))
+    policy = Policy.load(settings.policy)
+    service = ServiceRoutes(store, api, Access(Tokens(settings.tokens), policy), policy)
     middleware = [
         Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "OPTIONS"],
                    expose_headers=["Content-Crs", "Location"]),
         Middleware(GZipMiddleware, minimum_size=1024, compresslevel=1),
     ]
-    return Starlette(routes=_routes(api, service), middleware=middleware)
+    return Starlette(routes=_routes(api, service, ParticipationRoutes(service)), middleware=middleware)

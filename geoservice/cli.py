@@ -2,11 +2,22 @@
 from __future__ import annotations
 
 import argparse
+import copy
+import dataclasses
 import os
 from pathlib import Path
 
 from .model import ROLES
 from .settings import Settings
+
+
+def _log_config() -> dict:
+    """uvicorn's logging, with access lines that leave out the caller's address."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["access"]["fmt"] = '%(levelprefix)s "%(request_line)s" %(status_code)s'
+    return config
 
 
 def _demo(args, settings: Settings) -> None:
@@ -32,8 +43,8 @@ def _serve(args, settings: Settings) -> None:
     from .app import create_app
 
     url = settings.url if "GEOSERVICE_URL" in os.environ else f"http://{args.host}:{args.port}"
-    app = create_app(Settings(url=url, store=settings.store, config=settings.config, tokens=settings.tokens))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", workers=1)
+    app = create_app(dataclasses.replace(settings, url=url))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", workers=1, log_config=_log_config())
 
 
 def _token(args, settings: Settings) -> None:
@@ -50,6 +61,7 @@ def parser() -> argparse.ArgumentParser:
                                      "data/wijkplan.gpkg)")
     top.add_argument("--config", help="pygeoapi configuration (default: config/pygeoapi.yml)")
     top.add_argument("--tokens", help="hashed client tokens (default: config/tokens.yml)")
+    top.add_argument("--policy", help="participation and analysis rules (default: config/wijkplan.yml)")
     commands = top.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="build the demo store from the CBS boundaries of Nijmegen")
@@ -71,7 +83,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    settings = Settings.from_env(store=args.store, config=args.config, tokens=args.tokens)
+    settings = Settings.from_env(store=args.store, config=args.config, tokens=args.tokens, policy=args.policy)
     args.run(args, settings)
 
 

@@ -12,8 +12,13 @@ import shapely
 from shapely import affinity, ops
 from tqdm import tqdm
 
-from .store import STORAGE_SRID, staging
-from .model import CATEGORIEEN, DEMO_SOURCE, PROJECT_SOORTEN, STATUSSEN, THEMAS, VOORSTEL_SOORTEN
+from .auth import participant_key
+from .model import (CATEGORIEEN, DEMO_SOURCE, FASEN, MODERATOR, PARTICIPATION, PLANNER, PROJECT_SOORTEN,
+                    PUBLIC_STATUSES, STATUSSEN, THEMAS, VOORSTEL_SOORTEN)
+from .store import STORAGE_SRID, participation, staging
+from .store.base import SERVICE
+from .store.history import Step
+from .validation import format_datetime
 
 BOUNDARIES = Path(__file__).resolve().parent.parent / "data" / "nijmegen-2024" / "buurten_rd.geojson"
 SOURCE = "CBS, Kadaster (Wijk- en Buurtkaart 2024)"
@@ -93,6 +98,11 @@ REJECTION_REASONS = (
 )
 AUTHORS = ("Bewonersgroep {b}", "Buurtvereniging {b}", "Sanne", "Mohamed", "Familie de Vries",
            "Ondernemers {b}", "Speeltuinvereniging {b}", "Jeroen", "Fatima", "Wim en Ria")
+REACTIONS = (
+    "Goed idee, dit mist echt in onze straat.", "Graag ook aandacht voor de stoep aan de overkant.",
+    "Ik help graag mee met de uitvoering.", "Kan dit samen met het groot onderhoud?",
+    "Denk ook aan mensen met een rollator.", "Eens! De kinderen uit de buurt zouden er blij mee zijn.",
+)
 STATUS_WEIGHTS = {"ingediend": 0.09, "gepubliceerd": 0.45, "in uitwerking": 0.14, "in uitvoering": 0.09,
                   "gerealiseerd": 0.10, "afgewezen": 0.08, "samengevoegd": 0.05}
 
@@ -253,15 +263,52 @@ class _Generator:
             "omschrijving": PROPOSAL_TEXT[soort],
             "soort": soort, "categorie": categorie, "status": status,
             "reden": self.pick(REJECTION_REASONS) if status == "afgewezen" else None,
-            "steun": self.support(status), "ingediend": f"{ingediend.isoformat()}T{self.rng.integers(7, 23):02d}:"
-                                                        f"{self.rng.integers(0, 60):02d}:00.000Z",
+            "ingediend": f"{ingediend.isoformat()}T{self.rng.integers(7, 23):02d}:{self.rng.integers(0, 60):02d}:00.000Z",
             "projecten": [project_id] if linked else None,
             "wijkbudget": int(self.rng.integers(5, 100)) * 50 if soort == "initiatief" and self.rng.random() < 0.5 else None,
             "auteur": self.pick(AUTHORS).format(b=self.buurten.buurtnaam[b]) if self.rng.random() < 0.6 else None,
             "bron": DEMO_SOURCE,
         }
-        props["reacties"] = int(self.rng.poisson(props["steun"] / 4))
         return props, geometry
+
+    def project_trail(self, props: dict) -> list[Step]:
+        """From gepland to the project's phase, spread over the time before its start."""
+        path = FASEN[:FASEN.index(props["fase"]) + 1]
+        begin = min(REFERENCE_DATE, dt.date.fromisoformat(props["start"])) - dt.timedelta(days=len(path) * 90)
+        moments = self.moments(begin, len(path), REFERENCE_DATE)
+        return [Step(van, naar, moment, PLANNER) for van, naar, moment in zip((None, *path), path, moments)]
+
+    def proposal_trail(self, props: dict) -> list[Step]:
+        """From ingediend to the proposal's status, moderated and worked out over the months after."""
+        status = props["status"]
+        normal = ("ingediend", *PUBLIC_STATUSES)
+        if status in normal:
+            path = normal[:normal.index(status) + 1]
+        else:
+            published = status == "samengevoegd" or self.rng.random() < 0.6
+            path = ("ingediend", *(("gepubliceerd",) if published else ()), status)
+        begin = dt.date.fromisoformat(props["ingediend"][:10])
+        moments = [props["ingediend"], *self.moments(begin, len(path) - 1, REFERENCE_DATE)]
+        roles = {"ingediend": PARTICIPATION, "gepubliceerd": MODERATOR, "afgewezen": MODERATOR,
+                 "samengevoegd": MODERATOR}
+        return [Step(van, naar, moment, roles.get(naar, PLANNER), props["reden"] if naar == "afgewezen" else None)
+                for van, naar, moment in zip((None, *path), path, moments)]
+
+    def moments(self, begin: dt.date, count: int, end: dt.date) -> list[str]:
+        """count increasing moments after begin, none after end."""
+        days = np.cumsum(self.rng.integers(3, 60, size=count))
+        dates = [min(end, begin + dt.timedelta(days=int(d))) for d in days]
+        return [format_datetime(dt.datetime.combine(d, dt.time(9), dt.UTC) + dt.timedelta(minutes=i))
+                for i, d in enumerate(dates)]
+
+    def reactions(self, fid: int, props: dict, published: str) -> tuple[list, list]:
+        """Supports (by pseudonymous demo participants) and published reactions of a proposal."""
+        count = self.support(props["status"])
+        start = dt.date.fromisoformat(published[:10])
+        moments = self.moments(start, count, REFERENCE_DATE)
+        supports = [(fid, participant_key("demo", f"deelnemer-{self.rng.integers(100_000)}"), m) for m in moments]
+        texts = [(fid, self.pick(REACTIONS), m, m) for m in moments[: int(self.rng.poisson(count / 4))]]
+        return supports, texts
 
     def near(self, geometry, b: int) -> shapely.Point:
         """A point within about 15 m of a project's geometry, inside the buurt."""
@@ -346,7 +393,7 @@ def build(location: str, seed: int = 2024, projects: int = 340, proposals: int =
         progress.update()
         generator = _Generator(buurten, seed)
         plan = [generator.project(b) for b in _draw_buurten(generator, projects, 3)]
-        plan_ids = target.insert("projecten", plan)
+        plan_ids = target.insert("projecten", plan, trails=[generator.project_trail(p) for p, _ in plan])
         progress.update()
         _insert_proposals(target, generator, plan, plan_ids, proposals)
         progress.update()
@@ -366,8 +413,23 @@ def _insert_proposals(target, generator: _Generator, plan, plan_ids, count: int)
             drafts.append(generator.proposal(b))
     merged = [d for d in drafts if d[0]["status"] == "samengevoegd"]
     first = [d for d in drafts if d[0]["status"] != "samengevoegd"]
-    ids = target.insert("voorstellen", first)
+    ids = _insert_with_history(target, generator, first)
     open_ids = [i for i, (p, _) in zip(ids, first) if p["status"] in ("gepubliceerd", "in uitwerking")]
     for props, _ in merged:
         props["samengevoegd_met"] = open_ids[int(generator.rng.integers(len(open_ids)))]
-    target.insert("voorstellen", merged)
+    _insert_with_history(target, generator, merged)
+
+
+def _insert_with_history(target, generator: _Generator, drafts) -> list[int]:
+    """Proposals with their trail, supports and reactions."""
+    trails = [generator.proposal_trail(p) for p, _ in drafts]
+    ids = target.insert("voorstellen", drafts, trails=trails)
+    supports, reactions = [], []
+    for fid, trail in zip(ids, trails):
+        published = [step.tijdstip for step in trail if step.naar == "gepubliceerd"]
+        if published:
+            extra_supports, extra_reactions = generator.reactions(fid, {"status": trail[-1].naar}, published[0])
+            supports += extra_supports
+            reactions += extra_reactions
+    participation.load(target, supports, reactions, SERVICE)
+    return ids

@@ -28,7 +28,9 @@ def intersects(geometry) -> ast.Node:
 
 def published(collection: Collection):
     """What the public may see of a collection (None: everything)."""
-    return all_of(*[ast.In(ast.Attribute(name), list(hidden), True) for name, hidden in collection.hidden.items()])
+    if collection.public_when is None:
+        return None
+    return ast.IsNull(ast.Attribute(collection.public_when), True)
 
 
 def during(collection: Collection, begin: dt.date | dt.datetime | None, end: dt.date | dt.datetime | None):

@@ -33,7 +33,16 @@ STATUS_TRANSITIONS = {
     "samengevoegd": (),
 }
 
-ROLES = ("planner", "moderator")
+# Who may write: the municipality's planners and moderators, and participation clients (front ends
+# that act for residents, each resident known to the service only by a pseudonymous participant id).
+PLANNER, MODERATOR, PARTICIPATION = "planner", "moderator", "participatie"
+ROLES = (PLANNER, MODERATOR, PARTICIPATION)
+ANONYMOUS, SYSTEM = "anoniem", "systeem"  # the roles of submissions without a token, and of the service
+PUBLIC_STATUSES = ("gepubliceerd", "in uitwerking", "in uitvoering", "gerealiseerd")
+SUPPORTABLE = ("gepubliceerd", "in uitwerking", "in uitvoering")
+BUDGET_STATUSES = ("in uitwerking", "in uitvoering")  # proposals that hold part of the wijkbudget
+REACTIE_STATUSSEN = ("ingediend", "gepubliceerd", "afgewezen")
+KOPPELKANS_SOORTEN = ("voorstel bij project", "projecten samen")
 
 DEMO_SOURCE = "demo: gegenereerd, fictief"  # the `bron` of generated demo features
 
@@ -49,6 +58,7 @@ JSON_TYPES = {
     "datetime": {"type": "string", "format": "date-time"},
     "boolean": {"type": "boolean"},
     "integer-list": {"type": "array", "items": {"type": "integer"}},
+    "object": {"type": "object"},
 }
 
 
@@ -56,7 +66,7 @@ JSON_TYPES = {
 class Field:
     """One property of a collection.
 
-    kind is one of: string, integer, number, date, datetime, boolean, integer-list.
+    kind is one of: string, integer, number, date, datetime, boolean, integer-list, object.
     derived fields are computed by the service and cannot be set by a client.
     """
 
@@ -92,8 +102,10 @@ class Collection:
     """A feature collection: its table, geometry types, identifier and fields.
 
     temporal: the field(s) a `datetime` query compares with: one instant or a start and an end.
-    hidden: values of fields that keep a feature out of the public collection.
+    public_when: a field that must have a value for the public to see a feature.
     writers: the roles that may create, change and delete its features.
+    participant_fields: what a participant may set (through a participation client).
+    max_vertices, max_extent_m: the largest geometry accepted (vertices; envelope diagonal).
     """
 
     name: str
@@ -103,10 +115,13 @@ class Collection:
     fields: tuple[Field, ...]
     id_field: str = "id"
     title_field: str = "titel"
-    hidden: dict = field(default_factory=dict)
+    public_when: str | None = None
     lifecycle: tuple[str, dict] | None = None
     temporal: tuple[str, ...] = ()
     writers: tuple[str, ...] = ()
+    participant_fields: tuple[str, ...] = ()
+    max_vertices: int = 10_000
+    max_extent_m: float = 20_000
 
     @property
     def field_map(self) -> dict[str, Field]:
@@ -117,9 +132,16 @@ class Collection:
         return bool(self.writers)
 
     @property
+    def queryable_fields(self) -> tuple[Field, ...]:
+        """The fields a filter can compare (not lists or objects)."""
+        return tuple(f for f in self.fields if f.kind not in ("integer-list", "object"))
+
+    @property
     def storage_geometry_type(self) -> str:
         """The GeoPackage geometry type name of the table."""
-        return "MULTIPOLYGON" if self.geometry_types == AREA_TYPES else "GEOMETRY"
+        if self.geometry_types == AREA_TYPES:
+            return "MULTIPOLYGON"
+        return "POINT" if self.geometry_types == ("Point",) else "GEOMETRY"
 
 
 def _text(name, title, description="", max_length=200, **kw) -> Field:
@@ -152,6 +174,17 @@ WIJKEN = Collection(
         _text("wijkcode", "Wijkcode", "CBS-code van de wijk (WKxxxxxx)", 8, required=True),
         _text("wijknaam", "Wijknaam", required=True),
         *_AREA_COMMON,
+        Field("voorstellen_per_status", "object", "Voorstellen per status", derived=True),
+        Field("steun", "integer", "Steun", "Steunbetuigingen voor gepubliceerde voorstellen", derived=True),
+        Field("projecten_per_planjaar", "object", "Projecten per planjaar", derived=True),
+        Field("projecten_per_fase", "object", "Projecten per fase", derived=True),
+        Field("budget_per_planjaar", "object", "Budgetindicatie per planjaar (EUR)", derived=True),
+        Field("wijkbudget_jaar", "integer", "Jaar van het wijkbudget", derived=True),
+        Field("wijkbudget", "integer", "Wijkbudget (EUR)", "Jaarlijks budget voor bewonersinitiatieven",
+              derived=True),
+        Field("wijkbudget_toegekend", "integer", "Wijkbudget toegekend (EUR)",
+              "Gevraagd door voorstellen in uitwerking of uitvoering", derived=True),
+        Field("wijkbudget_resterend", "integer", "Wijkbudget resterend (EUR)", derived=True),
     ),
 )
 
@@ -189,7 +222,7 @@ PROJECTEN = Collection(
     geometry_types=ALL_TYPES,
     lifecycle=("fase", FASE_TRANSITIONS),
     temporal=("start", "eind"),
-    writers=("planner",),
+    writers=(PLANNER,),
     fields=(
         _text("titel", "Titel", required=True),
         _text("omschrijving", "Omschrijving", max_length=4000),
@@ -216,10 +249,13 @@ VOORSTELLEN = Collection(
         "en": "Needs, ideas and initiatives of residents and businesses (published after moderation).",
     },
     geometry_types=("Point", "LineString", "Polygon"),
-    hidden={"status": ("ingediend",)},
+    public_when="gepubliceerd",
     lifecycle=("status", STATUS_TRANSITIONS),
     temporal=("ingediend",),
-    writers=("moderator",),
+    writers=(MODERATOR, PLANNER, PARTICIPATION),
+    participant_fields=("titel", "omschrijving", "soort", "categorie", "wijkbudget", "auteur"),
+    max_vertices=1_000,
+    max_extent_m=2_000,
     fields=(
         _text("titel", "Titel", required=True, max_length=120),
         _text("omschrijving", "Omschrijving", max_length=4000),
@@ -228,9 +264,10 @@ VOORSTELLEN = Collection(
         _choice("status", "Status", STATUSSEN, required=True),
         _text("reden", "Reden", "Toelichting bij afwijzing", max_length=2000),
         Field("samengevoegd_met", "integer", "Samengevoegd met", "Voorstel waarin dit is opgegaan"),
-        Field("steun", "integer", "Steun", "Aantal steunbetuigingen", minimum=0),
-        Field("reacties", "integer", "Reacties", "Aantal reacties", minimum=0),
-        Field("ingediend", "datetime", "Ingediend", required=True),
+        Field("steun", "integer", "Steun", "Aantal steunbetuigingen", derived=True),
+        Field("reacties", "integer", "Reacties", "Aantal gepubliceerde reacties", derived=True),
+        Field("ingediend", "datetime", "Ingediend", "Moment van indienen (standaard: nu)"),
+        Field("gepubliceerd", "datetime", "Gepubliceerd", "Moment van publicatie na moderatie", derived=True),
         Field("bijgewerkt", "datetime", "Bijgewerkt", derived=True),
         *_LOCATION,
         Field("projecten", "integer-list", "Projecten", "Gekoppelde projecten"),
@@ -240,7 +277,59 @@ VOORSTELLEN = Collection(
     ),
 )
 
-COLLECTIONS = {c.name: c for c in (WIJKEN, BUURTEN, PROJECTEN, VOORSTELLEN)}
+KOPPELKANSEN = Collection(
+    name="koppelkansen",
+    title={"nl": "Koppelkansen", "en": "Linking opportunities"},
+    description={
+        "nl": "Waar een gepubliceerd voorstel bij gepland werk ligt, of twee projecten dezelfde ruimte delen "
+              "binnen enkele jaren: kansen om werk te combineren. Afgeleid na elke wijziging.",
+        "en": "Where a published proposal lies at planned works, or two projects share space within a few "
+              "years: chances to combine work. Derived after every change.",
+    },
+    geometry_types=ALL_TYPES,
+    id_field="code",
+    fields=(
+        _text("code", "Code", "V<voorstel>-P<project> of P<project>-P<project>", 40, required=True),
+        _choice("soort", "Soort", KOPPELKANS_SOORTEN, required=True),
+        _text("titel", "Titel", max_length=400, required=True),
+        Field("voorstel", "integer", "Voorstel"),
+        Field("project", "integer", "Project", required=True),
+        Field("ander_project", "integer", "Ander project"),
+        Field("planjaar", "integer", "Planjaar", "Planjaar van het project", required=True),
+        Field("ander_planjaar", "integer", "Planjaar ander project"),
+        Field("tussenliggende_jaren", "integer", "Tussenliggende jaren",
+              "Jaren tussen de twee projecten, of van nu tot het project"),
+        Field("afstand_m", "number", "Afstand (m)", required=True),
+        *_LOCATION,
+    ),
+)
+
+STATUSWIJZIGINGEN = Collection(
+    name="statuswijzigingen",
+    title={"nl": "Statuswijzigingen", "en": "Status changes"},
+    description={
+        "nl": "Elke fase- en statuswijziging van projecten en voorstellen, met tijd, rol en toelichting: "
+              "de geschiedenis van elk voorstel en project.",
+        "en": "Every phase and status change of projects and proposals, with time, role and explanation.",
+    },
+    geometry_types=("Point",),
+    public_when="gepubliceerd",
+    temporal=("tijdstip",),
+    fields=(
+        _choice("collectie", "Collectie", ("projecten", "voorstellen"), required=True),
+        Field("object_id", "integer", "Object", required=True),
+        _text("titel", "Titel", "Titel van het object op dat moment", required=True),
+        _text("van", "Van", "Fase of status ervoor (leeg bij aanmaken)"),
+        _text("naar", "Naar", "Fase of status erna (ingetrokken of verwijderd bij verwijderen)", required=True),
+        Field("tijdstip", "datetime", "Tijdstip", required=True),
+        _choice("rol", "Rol", (*ROLES, ANONYMOUS, SYSTEM), required=True),
+        _text("toelichting", "Toelichting", max_length=2000),
+        *_LOCATION,
+        Field("gepubliceerd", "datetime", "Gepubliceerd", "Sinds wanneer de wijziging openbaar is"),
+    ),
+)
+
+COLLECTIONS = {c.name: c for c in (WIJKEN, BUURTEN, PROJECTEN, VOORSTELLEN, KOPPELKANSEN, STATUSWIJZIGINGEN)}
 
 
 def allowed_transition(collection: Collection, old: str, new: str) -> bool:

@@ -47,6 +47,10 @@ PARAMETERS = {
     "skipGeometry": _query("skipGeometry", {"type": "boolean", "default": False}, "Leave geometries out."),
     "featureId": {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"},
                   "description": "Id of the feature."},
+    "Participant-Id": {"name": "Participant-Id", "in": "header", "required": False,
+                       "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                       "description": "Pseudonymous id of the participant a participation client acts for "
+                                      "(required for that role's writes)."},
     "Content-Crs": {"name": "Content-Crs", "in": "header", "required": False,
                     "schema": {"type": "string", "enum": [f"<{uri}>" for uri in crs.SUPPORTED]},
                     "description": "CRS of the geometry in the body (default CRS84)."},
@@ -69,9 +73,12 @@ ERRORS = {
     "403": "The token's role may not do this.",
     "404": "No such collection or feature.",
     "405": "The collection does not allow this method.",
+    "409": "The state of the feature does not allow this (e.g. support for a rejected proposal).",
     "413": "The body is too large.",
     "415": "The body is not GeoJSON in a known charset.",
+    "429": "Too many writes by this client; Retry-After says when to try again.",
 }
+WRITE_ERRORS = ("400", "401", "403", "404", "409", "429")
 
 
 def _response(description: str, media: dict) -> dict:
@@ -107,6 +114,16 @@ def _properties_schema(collection: Collection, writable: bool) -> dict:
     return schema
 
 
+NOTE = {"type": "string", "maxLength": 2000, "description": "Why the change is made (kept in statuswijzigingen)."}
+PRIVATE = {"type": "object", "additionalProperties": False, "description": "Never published: contact details "
+           "for the municipality, and whether the point is near the submitter's home (then shown generalised).",
+           "properties": {"contact": {"type": "string", "maxLength": 300}, "nabij_woning": {"type": "boolean"}}}
+SIMILAR = {"type": "array", "items": {"type": "object", "properties": {
+    "id": {"type": "integer"}, "titel": {"type": "string"}, "status": {"type": "string"},
+    "steun": {"type": "integer"}, "afstand_m": {"type": "number"}, "gelijkenis": {"type": "number"},
+    "links": {"type": "array", "items": ref("schemas", "link")}}}}
+
+
 def _feature_schema(collection: Collection, writable: bool) -> dict:
     geometry = ref("schemas", "geometry") if writable else {"allOf": [ref("schemas", "geometry")], "nullable": True}
     properties = {"type": {"type": "string", "enum": ["Feature"]}, "geometry": geometry,
@@ -114,6 +131,12 @@ def _feature_schema(collection: Collection, writable: bool) -> dict:
     properties["id"] = {"oneOf": [{"type": "string"}, {"type": "integer"}]}
     properties["links"] = {"type": "array", "items": ref("schemas", "link")}
     properties["bbox"] = {"type": "array", "items": {"type": "number"}}
+    if writable:
+        properties["toelichting"] = NOTE
+        if collection.participant_fields:
+            properties["prive"] = PRIVATE
+    elif collection.participant_fields:
+        properties["vergelijkbaar"] = SIMILAR
     schema = {"type": "object", "required": ["type", "geometry", "properties"], "properties": properties}
     if writable:
         schema["additionalProperties"] = False
@@ -136,7 +159,7 @@ def _collection_schemas(collection: Collection) -> dict:
         schemas[f"{name}-new"] = _feature_schema(collection, writable=True)
         schemas[f"{name}-change"] = {"type": "object", "additionalProperties": False, "properties": {
             "type": {"type": "string", "enum": ["Feature"]}, "geometry": ref("schemas", "geometry"),
-            "properties": {"type": "object", "properties": _properties_schema(collection, True)["properties"],
+            "toelichting": NOTE, "properties": {"type": "object", "properties": _properties_schema(collection, True)["properties"],
                            "additionalProperties": False}}}
     return schemas
 
@@ -163,14 +186,14 @@ def _write(collection: Collection, action: str, summary: str, body_schema: str |
            body: bool, media_types=("application/geo+json", "application/json")) -> dict:
     name = collection.name
     if body:
-        parameters = [ref("parameters", "crs"), ref("parameters", "Content-Crs")]
+        parameters = [ref("parameters", "crs"), ref("parameters", "Content-Crs"), ref("parameters", "Participant-Id")]
         answer = _response("Done.", {"application/geo+json": {"schema": ref("schemas", f"{name}-feature")}})
     else:
-        parameters, answer = [], {"description": "Done."}
+        parameters, answer = [ref("parameters", "Participant-Id")], {"description": "Done."}
     operation = {
         "tags": [name], "operationId": f"{action}-{name}-item", "summary": summary,
         "security": [{"bearer": []}], "parameters": parameters,
-        "responses": {status: answer, **_errors("400", "401", "403", "404", *(("413", "415") if body else ()))},
+        "responses": {status: answer, **_errors(*WRITE_ERRORS, *(("413", "415") if body else ()))},
     }
     if body:
         operation["requestBody"] = {"required": True, "content": {
@@ -204,6 +227,65 @@ def _plain(operation_id: str, summary: str, media_type: str = "application/json"
                                   **_errors("400")}}}
 
 
+def _participation(operation_id: str, summary: str, status: str, answer: dict, body: dict | None = None,
+                   role: bool = True, extra=()) -> dict:
+    operation = {"tags": ["voorstellen"], "operationId": operation_id, "summary": summary,
+                 "parameters": [ref("parameters", "Participant-Id")],
+                 "responses": {status: _response(summary, _json(answer)), **_errors(*WRITE_ERRORS, *extra)}}
+    if role:
+        operation["security"] = [{"bearer": []}]
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": _json(body)}
+    return operation
+
+
+def participation_paths() -> dict:
+    """Support, reactions and the duplicate check of proposals."""
+    item = "/collections/voorstellen/items/{featureId}"
+    support = {"type": "object", "properties": {"voorstel": {"type": "integer"}, "steun": {"type": "integer"},
+                                                "gesteund": {"type": "boolean"}, "gewijzigd": {"type": "boolean"}}}
+    reaction = {"type": "object", "properties": {"id": {"type": "integer"}, "tekst": {"type": "string"},
+                                                 "status": {"type": "string"}, "voorstel": {"type": "integer"},
+                                                 "reacties": {"type": "integer"},
+                                                 "ingediend": {"type": "string"},
+                                                 "gepubliceerd": {"type": "string", "nullable": True}}}
+    reactions = {"type": "object", "properties": {"voorstel": {"type": "integer"},
+                                                  "reacties": {"type": "array", "items": reaction}}}
+    text = {"type": "object", "required": ["tekst"], "additionalProperties": False,
+            "properties": {"tekst": {"type": "string", "minLength": 1, "maxLength": 2000}}}
+    moderation = {"type": "object", "required": ["status"], "additionalProperties": False,
+                  "properties": {"status": {"type": "string", "enum": ["gepubliceerd", "afgewezen"]}}}
+    path_id = [ref("parameters", "featureId")]
+    add_support = _participation("support", "Support a proposal (once per participant)", "201", support)
+    add_support["responses"]["200"] = _response("Supported already.", _json(support))
+    return {
+        f"{item}/steun": {
+            "parameters": path_id,
+            "get": _participation("get-support", "Support of a proposal", "200", support, role=False),
+            "post": add_support,
+            "delete": _participation("withdraw-support", "Withdraw support", "200", support),
+        },
+        f"{item}/reacties": {
+            "parameters": path_id,
+            "get": _participation("get-reactions", "Published reactions", "200", reactions, role=False),
+            "post": _participation("react", "React (published after moderation)", "201", reaction, text,
+                                   extra=("413", "415")),
+        },
+        f"{item}/reacties/{{reactionId}}": {
+            "parameters": [*path_id, {"name": "reactionId", "in": "path", "required": True,
+                                      "schema": {"type": "string"}}],
+            "patch": _participation("moderate-reaction", "Publish or reject a reaction", "200", reaction, moderation,
+                                    extra=("413", "415")),
+        },
+        "/collections/voorstellen/vergelijkbaar": {
+            "post": _participation("check-proposal", "Dry run: what a submission would be told, and similar "
+                                   "published proposals nearby", "200", {"type": "object", "properties": {
+                                       "vergelijkbaar": SIMILAR}}, ref("schemas", "voorstellen-new"), role=False,
+                                   extra=("413", "415")),
+        },
+    }
+
+
 def document(config: dict) -> dict:
     """The API document for a pygeoapi configuration completed by config.load_config."""
     metadata = config["metadata"]
@@ -226,6 +308,7 @@ def document(config: dict) -> dict:
         paths[f"{base}/items"] = _items_operations(collection)
         paths[f"{base}/items/{{featureId}}"] = _item_operations(collection)
         schemas.update(_collection_schemas(collection))
+    paths.update(participation_paths())
     return {
         "openapi": "3.0.3",
         "info": {"title": metadata["identification"]["title"]["en"], "version": __version__,

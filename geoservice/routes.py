@@ -13,25 +13,25 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import crs, geojson, params
-from .auth import Forbidden, Tokens, Unauthorized
+from . import analysis, crs, geojson, params
+from .access import Access, Viewer
 from .conformance import CLASSES
-from .model import COLLECTIONS, Collection
-from .store import NotFound, Store
-from .validation import ValidationError
+from .http import HttpError, error_response, json_response
+from .model import ANONYMOUS, COLLECTIONS, PARTICIPATION, PLANNER, VOORSTELLEN, Collection
+from .policy import Policy
+from .store import NotFound, Store, private
+from .store.participation import NoSuchProposal
+from .store.private import Private
+from .validation import Conflict, ValidationError
 
 MAX_BODY_BYTES = 1_000_000
 JSON_TYPES = ("application/geo+json", "application/json", "application/merge-patch+json")
 READ_METHODS = "GET, HEAD, OPTIONS"
 FEATURE_MEMBERS = {"type", "id", "geometry", "properties", "bbox", "links"}
-
-
-class HttpError(Exception):
-    """An answer other than success: status, OGC exception code and a message."""
-
-    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
-        super().__init__(message)
-        self.status, self.code, self.headers = status, code, headers or {}
+WRITE_MEMBERS = {"toelichting", "prive"}  # what a change may say besides the feature: why, and in private
+MAX_NOTE_LENGTH = 2000
+MAX_CONTACT_LENGTH = 300
+WITHDRAWABLE = ("ingediend", "gepubliceerd")
 
 
 def check_page_parameters(request: Request) -> None:
@@ -42,9 +42,25 @@ def check_page_parameters(request: Request) -> None:
     ServiceRoutes.format_of(request)
 
 
-def error_response(error: HttpError) -> Response:
-    body = orjson.dumps({"code": error.code, "description": str(error)})
-    return Response(body, status_code=error.status, media_type="application/json", headers=error.headers)
+async def guarded(call) -> Response:
+    """The answer of a handler, or the error response its exception stands for."""
+    try:
+        return await call()
+    except HttpError as error:
+        return error_response(error)
+    except params.BadRequest as error:
+        return error_response(HttpError(400, "InvalidParameterValue", str(error)))
+    except Conflict as error:
+        return error_response(HttpError(409, "Conflict", str(error)))
+    except ValidationError as error:
+        return error_response(HttpError(400, "InvalidValue", str(error)))
+    except (NotFound, NoSuchProposal) as error:
+        return error_response(HttpError(404, "NotFound", f"{error.args[0]}: not found"))
+
+
+def private_headers(viewer: Viewer) -> dict:
+    """Answers that depend on who asks are not for shared caches."""
+    return {"Cache-Control": "private, no-store", "Vary": "Authorization"} if viewer.client else {}
 
 
 @dataclass
@@ -53,7 +69,8 @@ class ServiceRoutes:
 
     store: Store
     api: object
-    tokens: Tokens
+    access: Access
+    policy: Policy
 
     # -- entry points ------------------------------------------------------------------
     async def items(self, request: Request) -> Response:
@@ -78,7 +95,7 @@ class ServiceRoutes:
         return await self._answer(request, {"GET": self._queryables, "HEAD": self._queryables})
 
     async def _answer(self, request: Request, handlers: dict) -> Response:
-        try:
+        async def dispatch():
             collection = self._collection(request)
             if request.method == "OPTIONS":
                 return Response(status_code=204, headers={"Allow": self._allowed(collection, handlers)})
@@ -87,14 +104,7 @@ class ServiceRoutes:
                 raise HttpError(405, "MethodNotAllowed", f"{request.method} is not allowed here",
                                 {"Allow": self._allowed(collection, handlers)})
             return await handler(request, collection)
-        except HttpError as error:
-            return error_response(error)
-        except params.BadRequest as error:
-            return error_response(HttpError(400, "InvalidParameterValue", str(error)))
-        except ValidationError as error:
-            return error_response(HttpError(400, "InvalidValue", str(error)))
-        except NotFound as error:
-            return error_response(HttpError(404, "NotFound", f"{error.args[0]}: not found"))
+        return await guarded(dispatch)
 
     @staticmethod
     def _allowed(collection: Collection, handlers: dict) -> str:
@@ -113,17 +123,21 @@ class ServiceRoutes:
     async def _read_items(self, request: Request, collection: Collection) -> Response:
         output = self.format_of(request)
         wanted = params.read_items(collection, request.query_params)
+        viewer = self.access.viewer(request)
+        wanted.query.published_only, wanted.query.owner = not viewer.staff, viewer.participant
         items_url = f"{self._base()}/collections/{collection.name}/items"
-        document = await run_in_threadpool(self._page_document, wanted, items_url, dict(request.query_params))
+        document = await run_in_threadpool(self._page_document, wanted, items_url, dict(request.query_params),
+                                           viewer if output == "json" else Viewer())
         if output == "html":
             return self._html(request, "collections/items/index.html", self._paths(collection, {
                 **orjson.loads(orjson.dumps(document)), "items_path": items_url, "offset": wanted.query.offset,
                 "itemtype": "feature"}), collection)
-        return self._geojson(document, wanted.crs)
+        return self._geojson(document, wanted.crs, headers=private_headers(viewer))
 
-    def _page_document(self, wanted: params.ItemsRequest, items_url: str, query: dict) -> dict:
+    def _page_document(self, wanted: params.ItemsRequest, items_url: str, query: dict, viewer: Viewer) -> dict:
         """The FeatureCollection of a page: read, projected and linked (in a worker thread)."""
-        page = self.store.query(wanted.query)
+        analysis.refresh(self.store, self.policy, wanted.query.collection)
+        page = self._exact_for(viewer, self.store.query(wanted.query))
         features = geojson.features(page, wanted.crs, wanted.properties, wanted.skip_geometry)
         links = geojson.page_links(items_url, query, wanted.query.offset, wanted.query.limit, len(features),
                                    page.number_matched)
@@ -132,17 +146,30 @@ class ServiceRoutes:
     async def _read_item(self, request: Request, collection: Collection) -> Response:
         output = self.format_of(request)
         target = params.read_item(request.query_params)
-        document = await run_in_threadpool(self._feature, request, collection, self._id(request, collection),
-                                           target, True)
+        viewer = self.access.viewer(request)
+        document = await run_in_threadpool(self._feature, collection, self._id(request, collection), target,
+                                           viewer if output == "json" else Viewer())
         if output == "html":
             return self._html(request, "collections/items/item.html", self._paths(collection, {
                 **orjson.loads(orjson.dumps(document)), "title": self._title(request, collection)}), collection)
-        return self._geojson(document, target)
+        return self._geojson(document, target, headers=private_headers(viewer))
 
-    def _feature(self, request: Request, collection: Collection, feature_id, target: str,
-                 published_only: bool) -> dict:
-        page = self.store.get(collection.name, feature_id, published_only=published_only)
-        feature = geojson.features(page, target)[0]
+    def _exact_for(self, viewer: Viewer, page):
+        """A page with the exact locations of generalised proposals, for planners."""
+        if viewer.role == PLANNER and page.ids:
+            exact = private.exact_geometries(self.store, page.ids)
+            page.geometries = page.geometries.copy()
+            for index, fid in enumerate(page.ids):
+                if fid in exact:
+                    page.geometries[index] = exact[fid]
+        return page
+
+    def _feature(self, collection: Collection, feature_id, target: str, viewer: Viewer,
+                 everything: bool = False) -> dict:
+        analysis.refresh(self.store, self.policy, collection.name)
+        page = self.store.get(collection.name, feature_id, published_only=not (everything or viewer.staff),
+                              owner=viewer.participant)
+        feature = geojson.features(self._exact_for(viewer, page), target)[0]
         url = f"{self._base()}/collections/{collection.name}/items/{page.ids[0]}"
         feature["links"] = [
             geojson.link(f"{url}?f=json", "self", geojson.GEOJSON, "Dit object als GeoJSON"),
@@ -157,9 +184,8 @@ class ServiceRoutes:
         params.read_item(request.query_params)
         url = f"{self._base()}/collections/{collection.name}/queryables"
         properties = {"geometry": {"format": "geometry-any", "x-ogc-role": "primary-geometry"}}
-        for f in collection.fields:
-            if f.kind != "integer-list":
-                properties[f.name] = {**f.schema(), **({"x-ogc-role": "id"} if f.name == collection.id_field else {})}
+        for f in collection.queryable_fields:
+            properties[f.name] = {**f.schema(), **({"x-ogc-role": "id"} if f.name == collection.id_field else {})}
         document = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": url, "type": "object",
                     "title": self._title(request, collection), "properties": properties,
                     "additionalProperties": False}
@@ -170,10 +196,19 @@ class ServiceRoutes:
 
     # -- writing -----------------------------------------------------------------------
     async def _create(self, request: Request, collection: Collection) -> Response:
-        self._authorise(request, collection)
-        properties, geometry = await self._body(request, collection, partial=False)
-        [new_id] = await run_in_threadpool(self.store.insert, collection.name, [(properties, geometry)])
-        return await self._written(request, collection, new_id, 201)
+        actor = self.access.actor(request, collection, "aanmaken")
+        properties, geometry, extra = await self._body(request, collection, partial=False)
+        properties = self._as_submitted(collection, actor.role, properties)
+        details = [self._private(extra)] if "prive" in extra else None
+        [new_id] = await run_in_threadpool(self.store.insert, collection.name, [(properties, geometry)], actor,
+                                           details)
+        response = await self._written(request, collection, new_id)
+        if collection is VOORSTELLEN:
+            similar = await run_in_threadpool(analysis.similar_proposals, self.store, self.policy, properties,
+                                              geometry)
+            response["vergelijkbaar"] = self.linked(similar)
+        return self._geojson(response, params.output_crs(request.query_params), 201,
+                             {"Location": self._item_url(collection, new_id)})
 
     async def _replace(self, request: Request, collection: Collection) -> Response:
         return await self._change(request, collection, self.store.replace, partial=False)
@@ -182,48 +217,104 @@ class ServiceRoutes:
         return await self._change(request, collection, self.store.update, partial=True)
 
     async def _change(self, request: Request, collection: Collection, write, partial: bool) -> Response:
-        self._authorise(request, collection)
+        actor = self.access.actor(request, collection, "wijzigen")
         feature_id = self._id(request, collection)
-        properties, geometry = await self._body(request, collection, partial=partial)
-        await run_in_threadpool(write, collection.name, feature_id, properties, geometry)
-        return await self._written(request, collection, feature_id, 200)
+        properties, geometry, extra = await self._body(request, collection, partial=partial)
+        guard = None
+        if actor.role == PARTICIPATION:
+            properties = self._as_submitted(collection, actor.role, properties, partial)
+            guard = self._own(feature_id, actor.participant, ("ingediend",), "changed")
+        await run_in_threadpool(write, collection.name, feature_id, properties, geometry, actor,
+                                self._note(extra), guard)
+        return self._geojson(await self._written(request, collection, feature_id),
+                             params.output_crs(request.query_params))
 
     async def _delete(self, request: Request, collection: Collection) -> Response:
-        self._authorise(request, collection)
-        await run_in_threadpool(self.store.delete, collection.name, self._id(request, collection))
+        actor = self.access.actor(request, collection, "verwijderen")
+        feature_id = self._id(request, collection)
+        guard = self._own(feature_id, actor.participant, WITHDRAWABLE, "withdrawn") \
+            if actor.role == PARTICIPATION else None
+        await run_in_threadpool(self.store.delete, collection.name, feature_id, actor, None, guard)
         return Response(status_code=204)
 
-    async def _written(self, request: Request, collection: Collection, feature_id, status: int) -> Response:
+    async def _written(self, request: Request, collection: Collection, feature_id) -> dict:
+        """The feature as stored, for the one who wrote it."""
         target = params.output_crs(request.query_params)
-        document = await run_in_threadpool(self._feature, request, collection, feature_id, target, False)
-        location = f"{self._base()}/collections/{collection.name}/items/{feature_id}"
-        return self._geojson(document, target, status, {"Location": location})
+        return await run_in_threadpool(self._feature, collection, feature_id, target, Viewer(), True)
 
-    def _authorise(self, request: Request, collection: Collection) -> None:
-        try:
-            self.tokens.authorise(request.headers.get("Authorization"), collection.writers)
-        except Unauthorized as error:
-            raise HttpError(401, "Unauthorized", str(error), {"WWW-Authenticate": 'Bearer realm="wijkplan"'})
-        except Forbidden as error:
-            raise HttpError(403, "Forbidden", str(error))
+    def _own(self, feature_id, participant: str, statuses: tuple, verb: str):
+        """A check, inside the write, that a participant's proposal is theirs and still in one of statuses."""
+        def guard(current: dict) -> None:
+            if private.owner_of(self.store, feature_id) != participant:
+                if current["gepubliceerd"] is None:
+                    raise NotFound(f"voorstellen/{feature_id}")
+                raise HttpError(403, "Forbidden", "only the participant who submitted a proposal may "
+                                                  f"have it {verb}")
+            if current["status"] not in statuses:
+                raise Conflict(f"status: a proposal that is {current['status']} cannot be {verb} by its submitter")
+        return guard
+
+    @staticmethod
+    def _as_submitted(collection: Collection, role: str, properties: dict, partial: bool = False) -> dict:
+        """A participant's (or anonymous) proposal: only the fields a participant sets; status ingediend."""
+        if role not in (PARTICIPATION, ANONYMOUS) or not collection.participant_fields:
+            return properties
+        status = properties.get("status", "ingediend")
+        foreign = sorted(set(properties) - set(collection.participant_fields) - {"status"})
+        if foreign or status != "ingediend":
+            names = ", ".join(foreign or ["status"])
+            raise HttpError(403, "Forbidden", f"{names}: set by the municipality, not by a participant")
+        return {**properties, "status": "ingediend"} if not partial or "status" in properties else properties
+
+    def _private(self, extra: dict) -> Private:
+        """What a submitter gives in private: {"contact": text, "nabij_woning": true|false}."""
+        given = extra["prive"]
+        if not isinstance(given, dict) or set(given) - {"contact", "nabij_woning"}:
+            raise HttpError(400, "InvalidValue", "prive: expected an object with contact and/or nabij_woning")
+        contact, near_home = given.get("contact"), given.get("nabij_woning", False)
+        if contact is not None and (not isinstance(contact, str) or len(contact) > MAX_CONTACT_LENGTH):
+            raise HttpError(400, "InvalidValue", f"prive.contact: text of at most {MAX_CONTACT_LENGTH} characters")
+        if not isinstance(near_home, bool):
+            raise HttpError(400, "InvalidValue", "prive.nabij_woning: expected true or false")
+        return Private(contact, self.policy.deelname.woning_raster_m if near_home else None)
+
+    @staticmethod
+    def _note(extra: dict) -> str | None:
+        note = extra.get("toelichting")
+        if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE_LENGTH):
+            raise HttpError(400, "InvalidValue", f"toelichting: text of at most {MAX_NOTE_LENGTH} characters")
+        return note
+
+    def linked(self, proposals: list[dict]) -> list[dict]:
+        """Duplicate hints with links to each proposal (GeoJSON and HTML)."""
+        return [{**p, "links": [geojson.link(f"{self._item_url(VOORSTELLEN, p['id'])}?f=json", "item", geojson.GEOJSON,
+                                             p["titel"]),
+                                geojson.link(f"{self._item_url(VOORSTELLEN, p['id'])}?f=html", "alternate",
+                                             "text/html", p["titel"])]} for p in proposals]
+
+    def _item_url(self, collection: Collection, feature_id) -> str:
+        return f"{self._base()}/collections/{collection.name}/items/{feature_id}"
 
     async def _body(self, request: Request, collection: Collection, partial: bool):
-        """(properties, geometry in the storage CRS) of a GeoJSON Feature body."""
+        """(properties, geometry in the storage CRS, the other members) of a GeoJSON Feature body."""
         document = await self._json_body(request)
         if not isinstance(document, dict) or (not partial and document.get("type") != "Feature"):
             raise HttpError(400, "InvalidValue", "body: expected a GeoJSON Feature")
-        foreign = sorted(set(document) - FEATURE_MEMBERS)
+        foreign = sorted(set(document) - FEATURE_MEMBERS - WRITE_MEMBERS)
         if foreign:
             raise HttpError(400, "InvalidValue", f"body: unknown member(s) {', '.join(foreign)}")
+        if "prive" in document and (collection is not VOORSTELLEN or partial):
+            raise HttpError(400, "InvalidValue", "prive: only when submitting a proposal")
+        extra = {k: document[k] for k in WRITE_MEMBERS & set(document)}
         properties = document.get("properties", {} if partial else None)
         if not isinstance(properties, dict):
             raise HttpError(400, "InvalidValue", "properties: expected an object")
         geometry = document.get("geometry")
         if geometry is None:
             if partial:
-                return properties, None
+                return properties, None, extra
             raise HttpError(400, "InvalidValue", "geometry: required")
-        return properties, self._geometry(request, geometry)
+        return properties, self._geometry(request, geometry), extra
 
     @staticmethod
     def _geometry(request: Request, geometry: dict):

@@ -7,16 +7,17 @@ from dataclasses import dataclass, fields
 
 @dataclass(frozen=True)
 class Settings:
-    """Where the store, configuration and client tokens are, and the public URL of the service."""
+    """Where the store, configurations and client tokens are, and the public URL of the service."""
 
     store: str = "data/wijkplan.gpkg"
     config: str = "config/pygeoapi.yml"
     url: str = "http://127.0.0.1:5000"
     tokens: str = "config/tokens.yml"
+    policy: str = "config/wijkplan.yml"
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
-        """Settings from GEOSERVICE_STORE, _CONFIG, _URL and _TOKENS, then the overrides."""
+        """Settings from GEOSERVICE_STORE, _CONFIG, _URL, _TOKENS and _POLICY, then the overrides."""
         values = {f.name: os.environ[f"GEOSERVICE_{f.name.upper()}"]
                   for f in fields(cls) if f"GEOSERVICE_{f.name.upper()}" in os.environ}
         values.update({k: v for k, v in overrides.items() if v is not None})

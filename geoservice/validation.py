@@ -11,13 +11,16 @@ import shapely
 
 from .model import Collection, Field, allowed_transition
 
-MAX_VERTICES = 10_000
 TYPE_IDS = {"Point": 0, "LineString": 1, "Polygon": 3, "MultiPoint": 4, "MultiLineString": 5,
             "MultiPolygon": 6}
 
 
 class ValidationError(ValueError):
     """Input that the store refuses; the message says what was wrong."""
+
+
+class Conflict(ValidationError):
+    """A request that the current state of a feature does not allow (e.g. support for a rejected one)."""
 
 
 def _check_string(f: Field, value):
@@ -130,6 +133,11 @@ def check_transition(collection: Collection, old: dict, new: dict) -> None:
         raise ValidationError(f"{key}: cannot go from {old[key]!r} to {new[key]!r}")
 
 
+def _extent(geoms) -> np.ndarray:
+    bounds = shapely.bounds(geoms)
+    return np.hypot(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
+
+
 def check_geometries(collection: Collection, geometries, boundary=None) -> None:
     """Refuse empty, invalid, oversized or misplaced geometries, naming the first offender."""
     geoms = np.asarray(geometries, dtype=object)
@@ -139,9 +147,11 @@ def check_geometries(collection: Collection, geometries, boundary=None) -> None:
         (~np.isin(types, [TYPE_IDS[t] for t in collection.geometry_types]),
          lambda g: f"type {g.geom_type} not allowed in {collection.name} "
                    f"(allowed: {', '.join(collection.geometry_types)})"),
-        (shapely.get_num_coordinates(geoms) > MAX_VERTICES,
-         lambda g: f"more than {MAX_VERTICES} vertices"),
+        (shapely.get_num_coordinates(geoms) > collection.max_vertices,
+         lambda g: f"more than {collection.max_vertices} vertices"),
         (~shapely.is_valid(geoms), lambda g: f"invalid ({shapely.is_valid_reason(g)})"),
+        (_extent(geoms) > collection.max_extent_m,
+         lambda g: f"larger than {collection.max_extent_m:g} m across"),
     ]
     if boundary is not None:
         problems.append((~shapely.covers(boundary, geoms), lambda g: "not inside the municipality"))

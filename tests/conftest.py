@@ -27,6 +27,7 @@ from pgcluster import Cluster, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = str(ROOT / "config" / "pygeoapi.yml")
+POLICY = str(ROOT / "config" / "wijkplan.yml")
 
 
 BACKENDS = ["geopackage", "postgis"]
@@ -87,7 +88,7 @@ _numbers = itertools.count()
 
 def client_for(store: Store, tokens_path=None) -> TestClient:
     """The API on a store, in-process."""
-    settings = Settings(store=store.location, config=CONFIG, url="http://testserver",
+    settings = Settings(store=store.location, config=CONFIG, url="http://testserver", policy=POLICY,
                         tokens=str(tokens_path or "no-tokens.yml"))
     return TestClient(create_app(settings, store))
 
@@ -110,7 +111,7 @@ def writable_app(demo_path, tokens_file, tmp_path_factory):
     """The ASGI application on a session-wide copy of the GeoPackage demo store, with the test tokens."""
     path = tmp_path_factory.mktemp("writable") / "wijkplan.gpkg"
     shutil.copy(demo_path, path)
-    return create_app(Settings(store=str(path), config=CONFIG, url="http://testserver",
+    return create_app(Settings(store=str(path), config=CONFIG, url="http://testserver", policy=POLICY,
                                tokens=str(tokens_file[0])))
 
 

@@ -33,11 +33,12 @@ def test_openapi_document_is_served(client):
     assert "/collections/projecten/items" in response.json()["paths"]
 
 
-def test_the_four_collections_are_listed_in_dutch_by_default(client):
+def test_the_collections_are_listed_in_dutch_by_default(client):
     response = client.get("/collections", params={"f": "json"})
     titles = {c["id"]: c["title"] for c in response.json()["collections"]}
     assert titles == {"wijken": "Wijken", "buurten": "Buurten", "projecten": "Projecten wijkbeheerplan",
-                      "voorstellen": "Voorstellen van bewoners"}
+                      "voorstellen": "Voorstellen van bewoners", "koppelkansen": "Koppelkansen",
+                      "statuswijzigingen": "Statuswijzigingen"}
     assert response.headers["Content-Language"] == "nl"
 
 

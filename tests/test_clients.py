@@ -6,9 +6,10 @@ import pytest
 import shapely
 from owslib.ogcapi.features import Features
 
+from geoservice.model import COLLECTIONS
 from geoservice.store import Query
 
-LAYERS = ["wijken", "buurten", "projecten", "voorstellen"]
+LAYERS = ["wijken", "buurten", "projecten", "voorstellen", "koppelkansen", "statuswijzigingen"]
 RD = "http://www.opengis.net/def/crs/EPSG/0/28992"
 
 
@@ -31,7 +32,7 @@ def test_uvicorn_serves_the_landing_page(live):
     assert response.json()["title"] == "Wijkplan geoservice"
 
 
-def test_gdal_lists_the_four_collections(live):
+def test_gdal_lists_every_collection(live):
     assert [name for name, _ in pyogrio.list_layers(gdal(live))] == LAYERS
 
 
@@ -39,7 +40,8 @@ def test_gdal_lists_the_four_collections(live):
 def test_gdal_pages_through_a_whole_collection(live, demo_store, layer):
     frame = pyogrio.read_dataframe(gdal(live), layer=layer, PAGE_SIZE=100, fid_as_index=True)
     everything = demo_store.query(Query(layer, limit=10_000))
-    ids = frame.index if layer in ("projecten", "voorstellen") else frame[layer[:-2] + "code"]
+    id_field = COLLECTIONS[layer].id_field
+    ids = frame.index if id_field == "id" else frame[id_field]
     assert len(frame) == everything.number_matched
     assert sorted(ids) == sorted(everything.ids)
     assert frame.crs.to_epsg() == 28992

@@ -7,7 +7,8 @@ import shapely
 
 from geoservice import gpkg
 
-LAYERS = {"wijken": "MultiPolygon", "buurten": "MultiPolygon", "projecten": "Unknown", "voorstellen": "Unknown"}
+LAYERS = {"wijken": "MultiPolygon", "buurten": "MultiPolygon", "projecten": "Unknown", "voorstellen": "Unknown",
+          "koppelkansen": "Unknown", "statuswijzigingen": "Point"}
 
 
 def test_gdal_sees_every_layer_with_its_geometry_type_and_the_version_table(demo_path):

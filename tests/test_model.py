@@ -7,7 +7,7 @@ from geoservice.model import (
 
 
 def test_the_four_collections_are_modelled():
-    assert set(COLLECTIONS) == {"wijken", "buurten", "projecten", "voorstellen"}
+    assert set(COLLECTIONS) == {"wijken", "buurten", "projecten", "voorstellen", "koppelkansen", "statuswijzigingen"}
 
 
 @pytest.mark.parametrize("collection", COLLECTIONS.values(), ids=lambda c: c.name)

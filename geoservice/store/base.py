@@ -6,6 +6,7 @@ domain model and run as one transaction each. Backends implement the primitives 
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 from collections import OrderedDict
@@ -17,8 +18,10 @@ import shapely
 
 from ..cql2sql import Dialect, Sql, to_sql
 from ..filters import all_of, published
-from ..model import COLLECTIONS, Collection, Field
+from ..model import COLLECTIONS, SYSTEM, Collection, Field
 from ..validation import ValidationError, check_geometries, check_properties, check_transition, format_datetime
+from . import history, participation, private
+from .private import Actor, Private
 
 STORAGE_SRID = 28992
 COUNT_CACHE_SIZE = 512
@@ -39,6 +42,7 @@ class Query:
     offset: int = 0
     limit: int = 100
     published_only: bool = True
+    owner: str | None = None  # a participant (key) who also sees their own unpublished proposals
 
 
 @dataclass
@@ -51,15 +55,18 @@ class Page:
     number_matched: int
 
 
-DECODED_KINDS = ("integer-list", "boolean", "date", "datetime")
+DECODED_KINDS = ("integer-list", "object", "boolean", "date", "datetime")
+SERVICE = Actor(SYSTEM, SYSTEM)
 
 
 def decode_value(f: Field, value):
     """A stored value as the API shows it, the same from every backend."""
     if value is None:
         return None
-    if f.kind == "integer-list":
-        return orjson.loads(value) if isinstance(value, (str, bytes)) else list(value)
+    if f.kind in ("integer-list", "object"):
+        if isinstance(value, (str, bytes)):
+            return orjson.loads(value)
+        return list(value) if f.kind == "integer-list" else dict(value)
     if f.kind == "boolean":
         return bool(value)
     if f.kind == "datetime" and isinstance(value, dt.datetime):
@@ -103,7 +110,7 @@ class Store:
     # -- reading -----------------------------------------------------------------------
     def query(self, q: Query) -> Page:
         collection = COLLECTIONS[q.collection]
-        where = self._where(collection, q.filter, q.published_only)
+        where = self._where(collection, q.filter, q.published_only, q.owner)
         order = ", ".join([*(f'"{name}" {"ASC" if asc else "DESC"}' for name, asc in q.sortby), "fid"])
         rows = self._select(collection, where, order, q.limit, q.offset) if q.limit > 0 else []
         if q.offset == 0 and len(rows) < q.limit:
@@ -112,12 +119,14 @@ class Store:
             matched = self._cached_count(collection, where)
         return self._page(collection, rows, matched)
 
-    def get(self, collection_name: str, feature_id, published_only: bool = True) -> Page:
-        """One feature by id; NotFound when it is not there (or not public)."""
+    def get(self, collection_name: str, feature_id, published_only: bool = True, owner: str | None = None,
+            tx=None) -> Page:
+        """One feature by id; NotFound when it is not there (or not visible). Within a transaction
+        when tx is given."""
         collection = COLLECTIONS[collection_name]
         key = Sql(f"{self._key(collection)} = {self.dialect(collection).mark}", (feature_id,))
-        where = self._where(collection, None, published_only)
-        rows = self._select(collection, Sql("(") + key + Sql(" AND ") + where + Sql(")"), "fid", 1, 0)
+        where = self._where(collection, None, published_only, owner)
+        rows = self._select(collection, Sql("(") + key + Sql(" AND ") + where + Sql(")"), "fid", 1, 0, tx)
         if not rows:
             raise NotFound(f"{collection_name}/{feature_id}")
         return self._page(collection, rows, 1)
@@ -126,9 +135,12 @@ class Store:
         """All features of a collection, public or not."""
         return self.query(Query(collection_name, limit=0, published_only=False)).number_matched
 
-    def _where(self, collection: Collection, filter_, published_only: bool) -> Sql:
-        visible = published(collection) if published_only else None
-        return to_sql(all_of(filter_, visible), self.dialect(collection))
+    def _where(self, collection: Collection, filter_, published_only: bool, owner: str | None = None) -> Sql:
+        dialect = self.dialect(collection)
+        visible = to_sql(published(collection) if published_only else None, dialect)
+        if owner is not None and published_only:
+            visible = Sql("(") + visible + Sql(" OR ") + private.owned_by(owner, dialect.mark) + Sql(")")
+        return Sql("(") + to_sql(filter_, dialect) + Sql(" AND ") + visible + Sql(")")
 
     def _cached_count(self, collection: Collection, where: Sql) -> int:
         """numberMatched, counted once per filter and version of the table."""
@@ -186,50 +198,105 @@ class Store:
         geom_index, area_index = tree.query(points, predicate="intersects")
         first = np.full(len(points), -1)
         first[geom_index[::-1]] = area_index[::-1]
-        if (first < 0).any():
-            raise ValidationError("geometry: not inside any buurt")
+        outside = np.flatnonzero(first < 0)
+        if len(outside):  # on the edge of the municipality: the nearest buurt
+            first[outside] = tree.query_nearest(points[outside], all_matches=False)[1]
         return codes[first].tolist(), wijken[first].tolist()
 
     # -- writing -----------------------------------------------------------------------
-    def insert(self, collection_name: str, features: list[tuple[dict, object]]) -> list:
-        """Validate and store new features [(properties, geometry)]; all or nothing. Returns their ids."""
+    def insert(self, collection_name: str, features: list[tuple[dict, object]], actor: Actor = SERVICE,
+               details: list[Private] | None = None, trails: list[list[history.Step]] | None = None) -> list:
+        """Validate and store new features [(properties, geometry)]; all or nothing. Returns their ids.
+
+        details: per feature, what the submitter gave privately; trails: per feature, its history
+        until now (default: created now by the actor)."""
         collection = COLLECTIONS[collection_name]
         props = [check_properties(collection, p) for p, _ in features]
-        geoms = self._checked_geometries(collection, [g for _, g in features])
-        self._derive(collection, props, geoms)
-        fids = self._insert_rows(collection, geoms, [self._row(collection, p) for p in props])
-        if collection.id_field == "id":
-            return fids
-        return [p[collection.id_field] for p in props]
+        located = self._checked_geometries(collection, [g for _, g in features])
+        geoms = private.published_geometries(located, details)
+        self._derive(collection, props, located)
+        trails = trails or [history.created_now(collection, p, actor) for p in props]
+        for p, trail in zip(props, trails):
+            history.begin(collection, p, trail)
+        with self.transaction() as tx:
+            fids = self._insert_rows(tx, collection, geoms, [self._row(collection, p) for p in props])
+            ids = fids if collection.id_field == "id" else [p[collection.id_field] for p in props]
+            history.record_trails(self, tx, collection, ids, props, geoms, trails)
+            private.remember(tx, ids, located, geoms, details, actor)
+            private.audit(tx, actor, "aanmaken", collection.name, ids)
+        return ids
 
-    def replace(self, collection_name: str, feature_id, properties: dict, geometry) -> None:
-        """Replace one feature whole, keeping the lifecycle rules of the domain."""
-        collection = COLLECTIONS[collection_name]
-        props = check_properties(collection, properties)
-        geoms = self._checked_geometries(collection, [geometry])
-        current = self.get(collection_name, feature_id, published_only=False).properties[0]
-        check_transition(collection, current, props)
-        self._derive(collection, [props], geoms)
-        if not self._update_row(collection, feature_id, geoms[0], self._row(collection, props)):
-            raise NotFound(f"{collection_name}/{feature_id}")
+    def replace(self, collection_name: str, feature_id, properties: dict, geometry, actor: Actor = SERVICE,
+                note: str | None = None, guard=None) -> None:
+        """Replace one feature whole, keeping the lifecycle rules of the domain.
 
-    def update(self, collection_name: str, feature_id, properties: dict, geometry=None) -> None:
+        guard, when given, sees the current properties in the transaction and may refuse."""
+        self._rewrite(collection_name, feature_id, actor, note, guard, lambda current: (properties, geometry))
+
+    def update(self, collection_name: str, feature_id, properties: dict, geometry=None, actor: Actor = SERVICE,
+               note: str | None = None, guard=None) -> None:
         """Change some properties (None removes a value) and optionally the geometry."""
-        current = self.get(collection_name, feature_id, published_only=False)
         if not isinstance(properties, dict):
             raise ValidationError("properties: expected an object")
-        merged = {**current.properties[0], **properties}
-        self.replace(collection_name, feature_id, merged,
-                     current.geometries[0] if geometry is None else geometry)
+        self._rewrite(collection_name, feature_id, actor, note, guard, lambda current: (
+            {**current.properties[0], **properties}, current.geometries[0] if geometry is None else geometry))
 
-    def delete(self, collection_name: str, feature_id) -> None:
-        if not self._delete_row(COLLECTIONS[collection_name], feature_id):
-            raise NotFound(f"{collection_name}/{feature_id}")
+    def delete(self, collection_name: str, feature_id, actor: Actor = SERVICE, note: str | None = None,
+               guard=None) -> None:
+        collection = COLLECTIONS[collection_name]
+        with self.transaction() as tx:
+            current = self._locked(tx, collection, feature_id, guard)
+            self._delete_row(tx, collection, feature_id)
+            history.record_deletion(self, tx, collection, feature_id, current, actor, note)
+            private.forget(tx, collection, feature_id)
+            private.audit(tx, actor, "verwijderen", collection.name, [feature_id])
+
+    def _rewrite(self, collection_name: str, feature_id, actor: Actor, note, guard, build) -> None:
+        """Replace a feature by what build makes of the current one, in one transaction that holds
+        the feature's row: concurrent changes of one feature follow each other."""
+        collection = COLLECTIONS[collection_name]
+        with self.transaction() as tx:
+            current = self._locked(tx, collection, feature_id, guard)
+            properties, geometry = build(current)
+            props = check_properties(collection, properties)
+            [given] = self._checked_geometries(collection, [geometry])
+            old = current.properties[0]
+            check_transition(collection, old, props)
+            exact, shown = private.kept_generalised(tx, collection, feature_id, given, current.geometries[0])
+            self._derive(collection, [props], [exact])
+            history.carry(collection, old, props)
+            self._update_row(tx, collection, feature_id, shown, self._row(collection, props))
+            history.record_change(self, tx, collection, feature_id, old, props, shown, actor, note)
+            participation.follow_merge(self, tx, collection, feature_id, old, props)
+            private.audit(tx, actor, "wijzigen", collection.name, [feature_id])
+
+    def _locked(self, tx, collection: Collection, feature_id, guard=None) -> Page:
+        """The current feature, its row held until the transaction ends and passed by the guard;
+        NotFound when absent."""
+        if not self._lock_row(tx, collection.name, self._key(collection), feature_id):
+            raise NotFound(f"{collection.name}/{feature_id}")
+        current = self.get(collection.name, feature_id, published_only=False, tx=tx)
+        if guard is not None:
+            guard(current.properties[0])
+        return current
+
+    def _lock_row(self, tx, table: str, key: str, value) -> bool:
+        """Hold a row until the transaction ends (a write that changes nothing); whether it exists."""
+        return tx.execute(f'UPDATE "{table}" SET {key} = {key} WHERE {key} = ?', (value,)).rowcount > 0
+
+    def insert_derived(self, tx, collection: Collection, features: list[tuple[dict, object]]) -> None:
+        """Store features the service derived itself (checked, not bound to the municipality)."""
+        props = [check_properties(collection, p) for p, _ in features]
+        geoms = normalise(collection, [g for _, g in features])
+        self._derive(collection, props, geoms)
+        if len(geoms):
+            self._insert_rows(tx, collection, geoms, [self._row(collection, p) for p in props])
+        self._touch(tx, collection.name, geoms)
 
     def _checked_geometries(self, collection: Collection, geometries) -> np.ndarray:
         geoms = normalise(collection, geometries)
         boundary = None
-        if collection.storage_geometry_type != "MULTIPOLYGON":
+        if collection.storage_geometry_type != "MULTIPOLYGON":  # areas make the municipality; the rest lie in it
             boundary = self.areas()[3]
             if boundary is None:
                 raise ValidationError("the store has no buurten yet: load the boundaries first")
@@ -268,8 +335,18 @@ class Store:
     def close(self) -> None:
         raise NotImplementedError
 
-    def _select(self, collection: Collection, where: Sql, order: str, limit: int, offset: int) -> list:
-        """Rows (fid, geometry, *fields in model order)."""
+    @contextlib.contextmanager
+    def transaction(self):
+        """A write transaction, committed when the block succeeds, rolled back otherwise. It yields
+        an object whose execute(sql, params) takes SQL with ? marks and returns a cursor."""
+        raise NotImplementedError
+
+    def read(self, sql: str, params=()) -> list:
+        """The rows of a query with ? marks (outside any transaction)."""
+        raise NotImplementedError
+
+    def _select(self, collection: Collection, where: Sql, order: str, limit: int, offset: int, tx=None) -> list:
+        """Rows (fid, geometry, *fields in model order), within tx when given."""
         raise NotImplementedError
 
     def _count(self, collection: Collection, where: Sql) -> int:
@@ -285,12 +362,16 @@ class Store:
     def _encode_value(self, f: Field, value):
         raise NotImplementedError
 
-    def _insert_rows(self, collection: Collection, geoms, rows: list[list]) -> list[int]:
-        """Insert in one transaction; the new fids."""
+    def _insert_rows(self, tx, collection: Collection, geoms, rows: list[list]) -> list[int]:
+        """Insert rows (and touch the table); the new fids."""
         raise NotImplementedError
 
-    def _update_row(self, collection: Collection, feature_id, geom, row: list) -> bool:
+    def _update_row(self, tx, collection: Collection, feature_id, geom, row: list) -> None:
         raise NotImplementedError
 
-    def _delete_row(self, collection: Collection, feature_id) -> bool:
+    def _delete_row(self, tx, collection: Collection, feature_id) -> None:
+        raise NotImplementedError
+
+    def _touch(self, tx, table: str, geoms) -> None:
+        """Count a change of the table (for caches) and widen its extent by geoms."""
         raise NotImplementedError

@@ -5,6 +5,7 @@ triggers, and a version counter per table (registered attribute table `wijkplan_
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sqlite3
@@ -20,10 +21,12 @@ from .. import gpkg
 from ..cql2sql import Dialect, Sql
 from ..model import COLLECTIONS, Collection, Field
 from ..validation import ValidationError, format_datetime
+from . import private
 from .base import STORAGE_SRID, Store, column_sql, indexed
 
 SQL_TYPES = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "date": "DATE",
-             "datetime": "DATETIME", "boolean": "BOOLEAN", "integer-list": "TEXT"}
+             "datetime": "DATETIME", "boolean": "BOOLEAN", "integer-list": "TEXT", "object": "TEXT",
+             "blob": "BLOB", "serial": "INTEGER PRIMARY KEY AUTOINCREMENT"}
 VERSIONS_TABLE = "wijkplan_versies"
 
 
@@ -117,19 +120,19 @@ def connect(path) -> sqlite3.Connection:
     return conn
 
 
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
-
-    def __init__(self, conn: sqlite3.Connection):
-        self.conn = conn
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
-
-    def __exit__(self, kind, value, traceback):
-        self.conn.execute("ROLLBACK" if kind else "COMMIT")
-        return False
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection):
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error; constraint violations as ValidationError."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except sqlite3.IntegrityError as error:
+        conn.execute("ROLLBACK")
+        raise ValidationError(str(error)) from None
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 class GeoPackageStore(Store):
@@ -160,6 +163,12 @@ class GeoPackageStore(Store):
     def dialect(self, collection: Collection) -> Dialect:
         return self._dialects[collection.name]
 
+    def transaction(self):
+        return _transaction(self._connection())
+
+    def read(self, sql: str, params=()) -> list:
+        return self._connection().execute(sql, params).fetchall()
+
     def extent(self, collection_name: str):
         row = self._connection().execute(
             "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = ?",
@@ -167,7 +176,7 @@ class GeoPackageStore(Store):
         return None if row is None or row[0] is None else tuple(row)
 
     # -- reading -----------------------------------------------------------------------
-    def _select(self, collection, where: Sql, order: str, limit: int, offset: int) -> list:
+    def _select(self, collection, where: Sql, order: str, limit: int, offset: int, tx=None) -> list:
         columns = ", ".join(f'"{f.name}"' for f in collection.fields)
         table = collection.name
         # The page is chosen on ids alone, then its rows are read: deep pages skip ids, not rows.
@@ -189,40 +198,30 @@ class GeoPackageStore(Store):
         return gpkg.decode(raw)
 
     def _encode_value(self, f: Field, value):
-        if f.kind == "integer-list" and value is not None:
-            return orjson.dumps(value).decode()
+        if f.kind in ("integer-list", "object") and value is not None:
+            return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
         return value
 
     # -- writing -----------------------------------------------------------------------
-    def _insert_rows(self, collection, geoms, rows) -> list[int]:
+    def _insert_rows(self, tx, collection, geoms, rows) -> list[int]:
         names = ", ".join(f'"{f.name}"' for f in collection.fields)
         marks = ", ".join("?" * len(collection.fields))
         sql = f'INSERT INTO "{collection.name}" (geom, {names}) VALUES (?, {marks})'
         blobs = gpkg.encode(geoms, STORAGE_SRID)
-        try:
-            with _Transaction(self._connection()) as conn:
-                first = self._last_fid(conn, collection.name)
-                conn.executemany(sql, [(b, *row) for b, row in zip(blobs, rows)])
-                self._touch(conn, collection.name, geoms)
-        except sqlite3.IntegrityError as error:
-            raise ValidationError(f"{collection.name}: {error}") from None
+        first = self._last_fid(tx, collection.name)
+        tx.executemany(sql, [(b, *row) for b, row in zip(blobs, rows)])
+        self._touch(tx, collection.name, geoms)
         return list(range(first + 1, first + 1 + len(rows)))
 
-    def _update_row(self, collection, feature_id, geom, row) -> bool:
+    def _update_row(self, tx, collection, feature_id, geom, row) -> None:
         assignments = ", ".join(f'"{n}" = ?' for n in ["geom", *(f.name for f in collection.fields)])
-        with _Transaction(self._connection()) as conn:
-            changed = conn.execute(
-                f'UPDATE "{collection.name}" SET {assignments} WHERE {self._key(collection)} = ?',
-                (gpkg.encode([geom], STORAGE_SRID)[0], *row, feature_id)).rowcount
-            self._touch(conn, collection.name, [geom])
-        return bool(changed)
+        tx.execute(f'UPDATE "{collection.name}" SET {assignments} WHERE {self._key(collection)} = ?',
+                   (gpkg.encode([geom], STORAGE_SRID)[0], *row, feature_id))
+        self._touch(tx, collection.name, [geom])
 
-    def _delete_row(self, collection, feature_id) -> bool:
-        with _Transaction(self._connection()) as conn:
-            deleted = conn.execute(f'DELETE FROM "{collection.name}" WHERE {self._key(collection)} = ?',
-                                   (feature_id,)).rowcount
-            self._touch(conn, collection.name, [])
-        return bool(deleted)
+    def _delete_row(self, tx, collection, feature_id) -> None:
+        tx.execute(f'DELETE FROM "{collection.name}" WHERE {self._key(collection)} = ?', (feature_id,))
+        self._touch(tx, collection.name, [])
 
     @staticmethod
     def _last_fid(conn, table: str) -> int:
@@ -231,24 +230,23 @@ class GeoPackageStore(Store):
                            f'coalesce((SELECT max(fid) FROM "{table}"), 0))', (table,)).fetchone()
         return row[0]
 
-    @staticmethod
-    def _touch(conn, table: str, geoms) -> None:
+    def _touch(self, tx, table: str, geoms) -> None:
         """Keep gpkg_contents and the version counter current, in the writing transaction."""
-        conn.execute(f"UPDATE {VERSIONS_TABLE} SET versie = versie + 1 WHERE table_name = ?", (table,))
-        conn.execute("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
-                     "WHERE table_name = ?", (table,))
+        tx.execute(f"UPDATE {VERSIONS_TABLE} SET versie = versie + 1 WHERE table_name = ?", (table,))
+        tx.execute("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+                   "WHERE table_name = ?", (table,))
         if len(geoms):
             minx, miny, maxx, maxy = shapely.total_bounds(geoms)
-            conn.execute("UPDATE gpkg_contents SET min_x = min(coalesce(min_x, ?), ?), "
-                         "min_y = min(coalesce(min_y, ?), ?), max_x = max(coalesce(max_x, ?), ?), "
-                         "max_y = max(coalesce(max_y, ?), ?) WHERE table_name = ?",
-                         (minx, minx, miny, miny, maxx, maxx, maxy, maxy, table))
+            tx.execute("UPDATE gpkg_contents SET min_x = min(coalesce(min_x, ?), ?), "
+                       "min_y = min(coalesce(min_y, ?), ?), max_x = max(coalesce(max_x, ?), ?), "
+                       "max_y = max(coalesce(max_y, ?), ?) WHERE table_name = ?",
+                       (minx, minx, miny, miny, maxx, maxx, maxy, maxy, table))
 
 
 def create(path: str | os.PathLike) -> GeoPackageStore:
     """A new, empty store: a GeoPackage with one table per collection of the domain model."""
     conn = connect(path)
-    with _Transaction(conn):
+    with _transaction(conn):
         gpkg.initialise(conn)
         conn.execute(f"CREATE TABLE {VERSIONS_TABLE} (table_name TEXT PRIMARY KEY, versie INTEGER NOT NULL)")
         conn.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description) VALUES "
@@ -262,5 +260,6 @@ def create(path: str | os.PathLike) -> GeoPackageStore:
                 if indexed(f):
                     conn.execute(f'CREATE INDEX "idx_{collection.name}_{f.name}" '
                                  f'ON "{collection.name}" ("{f.name}")')
+        private.create_tables(conn, SQL_TYPES)
     conn.close()
     return GeoPackageStore(path)

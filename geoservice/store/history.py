@@ -1,0 +1,100 @@
+"""The accountability trail: every phase or status change of a project or proposal becomes a
+feature of `statuswijzigingen`, in the transaction of the change itself.
+
+A change of a proposal becomes public when the proposal does (moderation first); changes of
+projects are public at once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import shapely
+
+from ..model import PARTICIPATION, PROJECTEN, PUBLIC_STATUSES, STATUSWIJZIGINGEN, VOORSTELLEN, Collection
+from .private import Actor, now
+
+
+@dataclass(frozen=True)
+class Step:
+    """One change in the life of a feature: from `van` (None when created) to `naar`."""
+
+    van: str | None
+    naar: str
+    tijdstip: str
+    rol: str
+    toelichting: str | None = None
+
+
+def created_now(collection: Collection, props: dict, actor: Actor) -> list[Step]:
+    """The trail of a feature created now: one step into its first phase or status."""
+    if collection.lifecycle is None:
+        return []
+    return [Step(None, props[collection.lifecycle[0]], props.get("ingediend") or now(), actor.role)]
+
+
+def begin(collection: Collection, props: dict, trail: list[Step]) -> None:
+    """Fill in what a new proposal starts with: submission time, publication time, no support yet."""
+    if collection is not VOORSTELLEN:
+        return
+    props["ingediend"] = props.get("ingediend") or (trail[0].tijdstip if trail else now())
+    published = [step.tijdstip for step in trail if step.naar in PUBLIC_STATUSES]
+    props["gepubliceerd"] = published[0] if published else None
+    props["steun"] = props["reacties"] = 0
+
+
+def carry(collection: Collection, old: dict, props: dict) -> None:
+    """Keep what a change cannot set (counts, submission and publication time); a proposal that
+    reaches a public status now is published now."""
+    if collection is not VOORSTELLEN:
+        return
+    for name in ("steun", "reacties", "gepubliceerd"):
+        props[name] = old[name]
+    props["ingediend"] = props.get("ingediend") or old["ingediend"]
+    if props["gepubliceerd"] is None and props["status"] in PUBLIC_STATUSES:
+        props["gepubliceerd"] = now()
+
+
+def record_trails(store, tx, collection: Collection, ids: list, props: list[dict], geoms, trails) -> None:
+    """Record the trails of new features."""
+    records = [_record(collection, fid, p, geom, step)
+               for fid, p, geom, trail in zip(ids, props, geoms, trails) for step in trail]
+    if records:
+        store.insert_derived(tx, STATUSWIJZIGINGEN, records)
+
+
+def record_change(store, tx, collection: Collection, feature_id, old: dict, new: dict, geom, actor: Actor,
+                  note: str | None) -> None:
+    """Record a change of phase or status; publish a proposal's earlier changes with it."""
+    if collection.lifecycle is None:
+        return
+    key = collection.lifecycle[0]
+    if old[key] != new[key]:
+        explanation = note or (new.get("reden") if new[key] == "afgewezen" else None)
+        step = Step(old[key], new[key], now(), actor.role, explanation)
+        store.insert_derived(tx, STATUSWIJZIGINGEN, [_record(collection, feature_id, new, geom, step)])
+    if collection is VOORSTELLEN and old["gepubliceerd"] is None and new["gepubliceerd"] is not None:
+        tx.execute("UPDATE statuswijzigingen SET gepubliceerd = ? WHERE collectie = ? AND object_id = ? "
+                   "AND gepubliceerd IS NULL", (new["gepubliceerd"], collection.name, feature_id))
+        store._touch(tx, STATUSWIJZIGINGEN.name, [])
+
+
+def record_deletion(store, tx, collection: Collection, feature_id, current, actor: Actor,
+                    note: str | None) -> None:
+    """Record that a feature was withdrawn by its submitter or deleted by the municipality."""
+    if collection.lifecycle is None:
+        return
+    props = current.properties[0]
+    naar = "ingetrokken" if actor.role == PARTICIPATION else "verwijderd"
+    step = Step(props[collection.lifecycle[0]], naar, now(), actor.role, note)
+    store.insert_derived(tx, STATUSWIJZIGINGEN, [_record(collection, feature_id, props, current.geometries[0], step)])
+
+
+def _record(collection: Collection, feature_id, props: dict, geom, step: Step) -> tuple[dict, object]:
+    if collection is PROJECTEN:
+        public_since = step.tijdstip
+    else:
+        public_since = props["gepubliceerd"] and max(props["gepubliceerd"], step.tijdstip)
+    record = {"collectie": collection.name, "object_id": feature_id, "titel": props["titel"], "van": step.van,
+              "naar": step.naar, "tijdstip": step.tijdstip, "rol": step.rol, "toelichting": step.toelichting,
+              "gepubliceerd": public_since}
+    return record, shapely.point_on_surface(geom)
