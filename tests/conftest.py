@@ -86,9 +86,9 @@ def store(request, demo_path, tmp_path):
 _numbers = itertools.count()
 
 
-def client_for(store: Store, tokens_path=None) -> TestClient:
-    """The API on a store, in-process."""
-    settings = Settings(store=store.location, config=CONFIG, url="http://testserver", policy=POLICY,
+def client_for(store: Store, tokens_path=None, policy=POLICY) -> TestClient:
+    """The API on a store, in-process (with another policy file when given)."""
+    settings = Settings(store=store.location, config=CONFIG, url="http://testserver", policy=str(policy),
                         tokens=str(tokens_path or "no-tokens.yml"))
     return TestClient(create_app(settings, store))
 

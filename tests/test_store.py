@@ -1,6 +1,5 @@
 """The store: queries, derived fields, and refusal of bad input with nothing changed."""
 import datetime as dt
-import hashlib
 
 import pytest
 import shapely
@@ -9,6 +8,7 @@ from geoservice.filters import during, equals, intersects
 from geoservice.model import COLLECTIONS, PROJECTEN
 from geoservice.store import NotFound, Query
 from geoservice.validation import ValidationError
+from snapshots import fingerprint
 
 CENTRE = shapely.Point(187700, 428600)  # Stadscentrum, Nijmegen
 PROJECT = {
@@ -16,16 +16,6 @@ PROJECT = {
     "soort": "vervanging", "fase": "gepland", "start": "2028-03-01", "eind": "2028-06-30",
     "planjaar": 2028, "budget_indicatie": 250000,
 }
-
-
-def fingerprint(store) -> str:
-    """A digest of every feature of every collection, public or not."""
-    digest = hashlib.sha256()
-    for name in COLLECTIONS:
-        page = store.query(Query(name, limit=1_000_000, published_only=False))
-        digest.update(repr((page.ids, page.properties)).encode())
-        digest.update(b"".join(shapely.to_wkb(page.geometries)))
-    return digest.hexdigest()
 
 
 def test_insert_derives_codes_and_time_from_the_geometry(store):

@@ -211,7 +211,7 @@ class Store:
         details: per feature, what the submitter gave privately; trails: per feature, its history
         until now (default: created now by the actor)."""
         collection = COLLECTIONS[collection_name]
-        props = [check_properties(collection, p) for p, _ in features]
+        props = [check_properties(collection, {**history.first_state(collection), **p}) for p, _ in features]
         located = self._checked_geometries(collection, [g for _, g in features])
         geoms = private.published_geometries(located, details)
         self._derive(collection, props, located)

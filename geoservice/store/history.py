@@ -25,6 +25,14 @@ class Step:
     toelichting: str | None = None
 
 
+def first_state(collection: Collection) -> dict:
+    """What a new feature starts in when it does not say: the first phase or status."""
+    if collection.lifecycle is None:
+        return {}
+    key, transitions = collection.lifecycle
+    return {key: next(iter(transitions))}
+
+
 def created_now(collection: Collection, props: dict, actor: Actor) -> list[Step]:
     """The trail of a feature created now: one step into its first phase or status."""
     if collection.lifecycle is None:
