@@ -133,6 +133,7 @@ class LiveServer:
 
     url: str
     log: Path
+    process: subprocess.Popen
 
     def requests(self) -> list[str]:
         """The request lines the server has logged so far."""
@@ -140,22 +141,23 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def serving(location: str, directory: Path, tokens_path=None):
+def serving(location: str, directory: Path, tokens_path=None, policy=POLICY):
     port = free_port()
     env = {**os.environ, "GEOSERVICE_STORE": location, "GEOSERVICE_CONFIG": CONFIG,
-           "GEOSERVICE_TOKENS": str(tokens_path or "no-tokens.yml")}
+           "GEOSERVICE_TOKENS": str(tokens_path or "no-tokens.yml"), "GEOSERVICE_POLICY": str(policy)}
     env.pop("GEOSERVICE_URL", None)
     log = directory / f"access-{port}.log"
     with open(log, "w") as output:
         process = subprocess.Popen([sys.executable, "-m", "geoservice.cli", "serve", "--port", str(port)],
                                    env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
-    server = LiveServer(f"http://127.0.0.1:{port}", log)
+    server = LiveServer(f"http://127.0.0.1:{port}", log, process)
     try:
         _wait_until_up(server, process)
         yield server
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

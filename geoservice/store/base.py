@@ -119,14 +119,12 @@ class Store:
             matched = self._cached_count(collection, where)
         return self._page(collection, rows, matched)
 
-    def get(self, collection_name: str, feature_id, published_only: bool = True, owner: str | None = None,
-            tx=None) -> Page:
-        """One feature by id; NotFound when it is not there (or not visible). Within a transaction
-        when tx is given."""
+    def get(self, collection_name: str, feature_id, published_only: bool = True, owner: str | None = None) -> Page:
+        """One feature by id; NotFound when it is not there (or not visible)."""
         collection = COLLECTIONS[collection_name]
         key = Sql(f"{self._key(collection)} = {self.dialect(collection).mark}", (feature_id,))
         where = self._where(collection, None, published_only, owner)
-        rows = self._select(collection, Sql("(") + key + Sql(" AND ") + where + Sql(")"), "fid", 1, 0, tx)
+        rows = self._select(collection, Sql("(") + key + Sql(" AND ") + where + Sql(")"), "fid", 1, 0)
         if not rows:
             raise NotFound(f"{collection_name}/{feature_id}")
         return self._page(collection, rows, 1)
@@ -264,9 +262,10 @@ class Store:
             check_transition(collection, old, props)
             exact, shown = private.kept_generalised(tx, collection, feature_id, given, current.geometries[0])
             self._derive(collection, [props], [exact])
-            history.carry(collection, old, props)
+            moment = private.now()
+            history.carry(collection, old, props, moment)
             self._update_row(tx, collection, feature_id, shown, self._row(collection, props))
-            history.record_change(self, tx, collection, feature_id, old, props, shown, actor, note)
+            history.record_change(self, tx, collection, feature_id, old, props, shown, actor, note, moment)
             participation.follow_merge(self, tx, collection, feature_id, old, props)
             private.audit(tx, actor, "wijzigen", collection.name, [feature_id])
 
@@ -275,7 +274,7 @@ class Store:
         NotFound when absent."""
         if not self._lock_row(tx, collection.name, self._key(collection), feature_id):
             raise NotFound(f"{collection.name}/{feature_id}")
-        current = self.get(collection.name, feature_id, published_only=False, tx=tx)
+        current = self.get(collection.name, feature_id, published_only=False)
         if guard is not None:
             guard(current.properties[0])
         return current
@@ -338,15 +337,16 @@ class Store:
     @contextlib.contextmanager
     def transaction(self):
         """A write transaction, committed when the block succeeds, rolled back otherwise. It yields
-        an object whose execute(sql, params) takes SQL with ? marks and returns a cursor."""
+        an object whose execute(sql, params) takes SQL with ? marks and returns a cursor. Reads in
+        the same thread meanwhile run in the transaction."""
         raise NotImplementedError
 
     def read(self, sql: str, params=()) -> list:
-        """The rows of a query with ? marks (outside any transaction)."""
+        """The rows of a query with ? marks."""
         raise NotImplementedError
 
-    def _select(self, collection: Collection, where: Sql, order: str, limit: int, offset: int, tx=None) -> list:
-        """Rows (fid, geometry, *fields in model order), within tx when given."""
+    def _select(self, collection: Collection, where: Sql, order: str, limit: int, offset: int) -> list:
+        """Rows (fid, geometry, *fields in model order)."""
         raise NotImplementedError
 
     def _count(self, collection: Collection, where: Sql) -> int:

@@ -176,7 +176,7 @@ class GeoPackageStore(Store):
         return None if row is None or row[0] is None else tuple(row)
 
     # -- reading -----------------------------------------------------------------------
-    def _select(self, collection, where: Sql, order: str, limit: int, offset: int, tx=None) -> list:
+    def _select(self, collection, where: Sql, order: str, limit: int, offset: int) -> list:
         columns = ", ".join(f'"{f.name}"' for f in collection.fields)
         table = collection.name
         # The page is chosen on ids alone, then its rows are read: deep pages skip ids, not rows.

@@ -50,16 +50,16 @@ def begin(collection: Collection, props: dict, trail: list[Step]) -> None:
     props["steun"] = props["reacties"] = 0
 
 
-def carry(collection: Collection, old: dict, props: dict) -> None:
+def carry(collection: Collection, old: dict, props: dict, moment: str) -> None:
     """Keep what a change cannot set (counts, submission and publication time); a proposal that
-    reaches a public status now is published now."""
+    reaches a public status now is published at this moment."""
     if collection is not VOORSTELLEN:
         return
     for name in ("steun", "reacties", "gepubliceerd"):
         props[name] = old[name]
     props["ingediend"] = props.get("ingediend") or old["ingediend"]
     if props["gepubliceerd"] is None and props["status"] in PUBLIC_STATUSES:
-        props["gepubliceerd"] = now()
+        props["gepubliceerd"] = moment
 
 
 def record_trails(store, tx, collection: Collection, ids: list, props: list[dict], geoms, trails) -> None:
@@ -71,14 +71,14 @@ def record_trails(store, tx, collection: Collection, ids: list, props: list[dict
 
 
 def record_change(store, tx, collection: Collection, feature_id, old: dict, new: dict, geom, actor: Actor,
-                  note: str | None) -> None:
+                  note: str | None, moment: str) -> None:
     """Record a change of phase or status; publish a proposal's earlier changes with it."""
     if collection.lifecycle is None:
         return
     key = collection.lifecycle[0]
     if old[key] != new[key]:
         explanation = note or (new.get("reden") if new[key] == "afgewezen" else None)
-        step = Step(old[key], new[key], now(), actor.role, explanation)
+        step = Step(old[key], new[key], moment, actor.role, explanation)
         store.insert_derived(tx, STATUSWIJZIGINGEN, [_record(collection, feature_id, new, geom, step)])
     if collection is VOORSTELLEN and old["gepubliceerd"] is None and new["gepubliceerd"] is not None:
         tx.execute("UPDATE statuswijzigingen SET gepubliceerd = ? WHERE collectie = ? AND object_id = ? "

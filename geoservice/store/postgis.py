@@ -6,6 +6,7 @@ counter per table. Connections come from a pool; every write is one transaction.
 from __future__ import annotations
 
 import contextlib
+import threading
 
 import numpy as np
 import psycopg
@@ -55,6 +56,7 @@ class PostGISStore(Store):
         self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True,
                                    kwargs={"options": f"-c search_path={schema},public"})
         self._dialect = PostGISDialect()
+        self._local = threading.local()  # the connection of the thread's open transaction, if any
 
     def close(self) -> None:
         self.pool.close()
@@ -67,31 +69,44 @@ class PostGISStore(Store):
                         f'(SELECT ST_Extent(geom) AS e FROM "{collection_name}") AS extent')
         return None if row is None or row[0] is None else tuple(row)
 
-    def _one(self, query: str, params=()):
+    @contextlib.contextmanager
+    def _connection(self):
+        """The thread's transaction connection when it has one (reads in a write see the write
+        and need no second connection), else one from the pool."""
+        active = getattr(self._local, "conn", None)
+        if active is not None:
+            yield active
+            return
         with self.pool.connection() as conn:
+            yield conn
+
+    def _one(self, query: str, params=()):
+        with self._connection() as conn:
             return conn.execute(query, params).fetchone()
 
     @contextlib.contextmanager
     def transaction(self):
         try:
             with self.pool.connection() as conn, conn.transaction():
-                yield _Transaction(conn)
+                self._local.conn = conn
+                try:
+                    yield _Transaction(conn)
+                finally:
+                    self._local.conn = None
         except psycopg.errors.IntegrityError as error:
             raise ValidationError(error.diag.message_detail or str(error)) from None
 
     def read(self, query: str, params=()) -> list:
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             return conn.execute(query.replace("?", "%s"), params).fetchall()
 
     # -- reading -----------------------------------------------------------------------
-    def _select(self, collection, where: Sql, order: str, limit: int, offset: int, tx=None) -> list:
+    def _select(self, collection, where: Sql, order: str, limit: int, offset: int) -> list:
         columns = ", ".join(f'"{f.name}"' for f in collection.fields)
-        query = (f'SELECT fid, ST_AsBinary(geom), {columns} FROM "{collection.name}" WHERE {where.text} '
-                 f'ORDER BY {order} LIMIT %s OFFSET %s')
-        if tx is not None:
-            return tx.conn.execute(query, (*where.params, limit, offset)).fetchall()
-        with self.pool.connection() as conn:
-            return conn.execute(query, (*where.params, limit, offset)).fetchall()
+        with self._connection() as conn:
+            return conn.execute(
+                f'SELECT fid, ST_AsBinary(geom), {columns} FROM "{collection.name}" WHERE {where.text} '
+                f'ORDER BY {order} LIMIT %s OFFSET %s', (*where.params, limit, offset)).fetchall()
 
     def _count(self, collection, where: Sql) -> int:
         return self._one(f'SELECT count(*) FROM "{collection.name}" WHERE {where.text}', where.params)[0]
