@@ -4,7 +4,7 @@ Everything else (store schema, pygeoapi field lists, queryables, validation) der
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 THEMAS = ("verharding", "riolering", "groen", "spelen", "verlichting", "water", "verkeer")
 PROJECT_SOORTEN = ("groot onderhoud", "herinrichting", "vervanging", "nieuwe aanleg")

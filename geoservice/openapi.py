@@ -159,7 +159,8 @@ def _collection_schemas(collection: Collection) -> dict:
         schemas[f"{name}-new"] = _feature_schema(collection, writable=True)
         schemas[f"{name}-change"] = {"type": "object", "additionalProperties": False, "properties": {
             "type": {"type": "string", "enum": ["Feature"]}, "geometry": ref("schemas", "geometry"),
-            "toelichting": NOTE, "properties": {"type": "object", "properties": _properties_schema(collection, True)["properties"],
+            "toelichting": NOTE,
+            "properties": {"type": "object", "properties": _properties_schema(collection, True)["properties"],
                            "additionalProperties": False}}}
     return schemas
 

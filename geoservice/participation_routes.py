@@ -9,7 +9,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import analysis
-from .access import Viewer
 from .http import HttpError, json_response
 from .model import MODERATOR, VOORSTELLEN
 from .routes import ServiceRoutes, guarded, private_headers

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from . import analysis, crs, geojson, params
 from .access import Access, Viewer
 from .conformance import CLASSES
-from .http import HttpError, error_response, json_response
+from .http import HttpError, error_response
 from .model import ANONYMOUS, COLLECTIONS, PARTICIPATION, PLANNER, VOORSTELLEN, Collection
 from .policy import Policy
 from .store import NotFound, Store, private

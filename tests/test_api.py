@@ -3,6 +3,7 @@ import pytest
 import shapely
 
 from geoservice.filters import equals
+from geoservice.model import COLLECTIONS
 from geoservice.store import Query
 
 RD = "http://www.opengis.net/def/crs/EPSG/0/28992"
@@ -214,8 +215,7 @@ def test_user_text_is_escaped_in_html(store, store_client):
 
 
 def test_every_link_the_service_declares_is_served(client):
-    documents = ["/?f=json", "/collections?f=json", *[f"/collections/{c}?f=json" for c in
-                                                      ("wijken", "buurten", "projecten", "voorstellen")]]
+    documents = ["/?f=json", "/collections?f=json", *[f"/collections/{c}?f=json" for c in COLLECTIONS]]
     hrefs = {link["href"] for path in documents for link in _links(client.get(path).json())}
     own = sorted(h.replace("http://testserver", "") for h in hrefs if h.startswith("http://testserver"))
     assert len(own) > 20

@@ -1,7 +1,6 @@
 """Participation over HTTP, on both backends: who may write what, submitting, support, reactions,
 privacy, duplicate hints and the abuse limits."""
 import pytest
-import shapely
 import yaml
 
 from conftest import client_for

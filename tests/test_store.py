@@ -5,7 +5,7 @@ import pytest
 import shapely
 
 from geoservice.filters import during, equals, intersects
-from geoservice.model import COLLECTIONS, PROJECTEN
+from geoservice.model import PROJECTEN
 from geoservice.store import NotFound, Query
 from geoservice.validation import ValidationError
 from snapshots import fingerprint

@@ -17,7 +17,7 @@ import orjson
 import shapely
 
 from ..cql2sql import Dialect, Sql, to_sql
-from ..filters import all_of, published
+from ..filters import published
 from ..model import COLLECTIONS, SYSTEM, Collection, Field
 from ..validation import ValidationError, check_geometries, check_properties, check_transition, format_datetime
 from . import history, participation, private
