@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import hashlib
 import contextlib
 import datetime as dt
 import statistics
@@ -29,6 +30,8 @@ import servers
 import synthetic
 from geoservice import crs, demo, geojson, gpkg
 from geoservice.auth import Tokens
+from geoservice.model import COLLECTIONS
+from geoservice.store import private
 from geoservice.filters import intersects
 from geoservice.store import GeoPackageStore, Query, staging
 from pgcluster import Cluster
@@ -52,8 +55,14 @@ def _boundaries(target) -> None:
     target.insert("buurten", buurten)
 
 
+def _schema_id() -> str:
+    """Changes with the store's schema, so that data sets generated for another are not reused."""
+    text = repr([(c.name, c.fields, c.geometry_types) for c in COLLECTIONS.values()]) + repr(private.TABLES)
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
 def geopackage(size: int) -> Path:
-    path = DATA / f"projecten-{size}.gpkg"
+    path = DATA / f"projecten-{size}-{_schema_id()}.gpkg"
     if not path.exists():
         DATA.mkdir(exist_ok=True)
         with staging(str(path)) as target, tqdm(total=size, desc=f"GeoPackage {size}") as progress:
@@ -80,7 +89,7 @@ def postgis(source: GeoPackageStore, size: int, url: str) -> None:
 
 def geojson_file(source: GeoPackageStore, size: int) -> Path:
     """The same projects as one GeoJSON file in CRS84, as stock pygeoapi's GeoJSON provider reads."""
-    path = DATA / f"projecten-{size}.geojson"
+    path = DATA / f"projecten-{size}-{_schema_id()}.geojson"
     if not path.exists():
         with open(path, "wb") as out, tqdm(total=size, desc=f"GeoJSON {size}") as progress:
             out.write(b'{"type":"FeatureCollection","features":[')

@@ -42,6 +42,12 @@ def refresh(store: Store, policy: Policy, name: str, year: int | None = None) ->
         tx.execute("UPDATE afgeleid SET bron = ? WHERE naam = ?", (stamp, name))
 
 
+def refresh_all(store: Store, policy: Policy) -> None:
+    """Bring every derived collection up to date (for readers of the store itself, such as QGIS)."""
+    for name in DERIVATIONS:
+        refresh(store, policy, name)
+
+
 def _stamp(store: Store, name: str) -> str | None:
     rows = store.read("SELECT bron FROM afgeleid WHERE naam = ?", (name,))
     return rows[0][0] if rows else None
@@ -181,15 +187,15 @@ def similarity(a: frozenset, b: frozenset) -> float:
 def similar_proposals(store: Store, policy: Policy, props: dict, geometry, limit: int = 5) -> list[dict]:
     """Open published proposals near a geometry (storage CRS) in the same categorie with a similar
     text, most similar first."""
-    rules = policy.deelname
-    nearby = all_of(intersects(shapely.buffer(geometry, rules.vergelijkbaar_binnen_m)),
-                    equals("categorie", props.get("categorie")))
-    page = store.query(Query("voorstellen", nearby, limit=500))
+    reach = policy.deelname.vergelijkbaar_binnen_m
+    around = shapely.box(*shapely.buffer(geometry, reach).bounds)  # a box: the index answers it alone
+    page = store.query(Query("voorstellen", all_of(intersects(around), equals("categorie", props.get("categorie"))),
+                             limit=1000))
     mine = words(f"{props.get('titel') or ''} {props.get('omschrijving') or ''}")
     found = []
     for fid, p, distance in zip(page.ids, page.properties, shapely.distance(page.geometries, geometry)):
         score = similarity(mine, words(f"{p['titel']} {p['omschrijving'] or ''}"))
-        if p["status"] in SUPPORTABLE and score >= rules.vergelijkbaar_vanaf:
+        if distance <= reach and p["status"] in SUPPORTABLE and score >= policy.deelname.vergelijkbaar_vanaf:
             found.append({"id": fid, "titel": p["titel"], "status": p["status"], "steun": p["steun"],
                           "afstand_m": round(float(distance), 1), "gelijkenis": round(score, 2)})
     return sorted(found, key=lambda f: (-f["gelijkenis"], f["afstand_m"]))[:limit]

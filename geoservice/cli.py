@@ -7,7 +7,7 @@ import dataclasses
 import os
 from pathlib import Path
 
-from .model import ROLES
+from .model import COLLECTIONS, ROLES
 from .settings import Settings
 
 
@@ -21,7 +21,8 @@ def _log_config() -> dict:
 
 
 def _demo(args, settings: Settings) -> None:
-    from . import demo
+    from . import analysis, demo
+    from .policy import Policy
     from .store import is_database, open_store, store_exists
 
     if store_exists(settings.store) and not args.force:
@@ -32,7 +33,8 @@ def _demo(args, settings: Settings) -> None:
         Path(settings.store).parent.mkdir(parents=True, exist_ok=True)
     demo.build(settings.store, seed=args.seed)
     store = open_store(settings.store)
-    counts = ", ".join(f"{name} {store.count(name)}" for name in ("wijken", "buurten", "projecten", "voorstellen"))
+    analysis.refresh_all(store, Policy.load(settings.policy))
+    counts = ", ".join(f"{name} {store.count(name)}" for name in COLLECTIONS)
     where = "the database" if is_database(settings.store) else settings.store
     print(f"demo store written to {where}: {counts}")
 

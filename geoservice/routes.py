@@ -137,7 +137,7 @@ class ServiceRoutes:
     def _page_document(self, wanted: params.ItemsRequest, items_url: str, query: dict, viewer: Viewer) -> dict:
         """The FeatureCollection of a page: read, projected and linked (in a worker thread)."""
         analysis.refresh(self.store, self.policy, wanted.query.collection)
-        page = self._exact_for(viewer, self.store.query(wanted.query))
+        page = self._exact_for(viewer, wanted.query.collection, self.store.query(wanted.query))
         features = geojson.features(page, wanted.crs, wanted.properties, wanted.skip_geometry)
         links = geojson.page_links(items_url, query, wanted.query.offset, wanted.query.limit, len(features),
                                    page.number_matched)
@@ -154,9 +154,9 @@ class ServiceRoutes:
                 **orjson.loads(orjson.dumps(document)), "title": self._title(request, collection)}), collection)
         return self._geojson(document, target, headers=private_headers(viewer))
 
-    def _exact_for(self, viewer: Viewer, page):
+    def _exact_for(self, viewer: Viewer, collection_name: str, page):
         """A page with the exact locations of generalised proposals, for planners."""
-        if viewer.role == PLANNER and page.ids:
+        if viewer.role == PLANNER and collection_name == VOORSTELLEN.name and page.ids:
             exact = private.exact_geometries(self.store, page.ids)
             page.geometries = page.geometries.copy()
             for index, fid in enumerate(page.ids):
@@ -169,8 +169,8 @@ class ServiceRoutes:
         analysis.refresh(self.store, self.policy, collection.name)
         page = self.store.get(collection.name, feature_id, published_only=not (everything or viewer.staff),
                               owner=viewer.participant)
-        feature = geojson.features(self._exact_for(viewer, page), target)[0]
-        url = f"{self._base()}/collections/{collection.name}/items/{page.ids[0]}"
+        feature = geojson.features(self._exact_for(viewer, collection.name, page), target)[0]
+        url = self._item_url(collection, page.ids[0])
         feature["links"] = [
             geojson.link(f"{url}?f=json", "self", geojson.GEOJSON, "Dit object als GeoJSON"),
             geojson.link(f"{url}?f=html", "alternate", "text/html", "Dit object als HTML"),
@@ -264,7 +264,7 @@ class ServiceRoutes:
         if foreign or status != "ingediend":
             names = ", ".join(foreign or ["status"])
             raise HttpError(403, "Forbidden", f"{names}: set by the municipality, not by a participant")
-        return {**properties, "status": "ingediend"} if not partial or "status" in properties else properties
+        return properties if partial else {**properties, "status": "ingediend"}
 
     def _private(self, extra: dict) -> Private:
         """What a submitter gives in private: {"contact": text, "nabij_woning": true|false}."""
@@ -287,10 +287,11 @@ class ServiceRoutes:
 
     def linked(self, proposals: list[dict]) -> list[dict]:
         """Duplicate hints with links to each proposal (GeoJSON and HTML)."""
-        return [{**p, "links": [geojson.link(f"{self._item_url(VOORSTELLEN, p['id'])}?f=json", "item", geojson.GEOJSON,
-                                             p["titel"]),
-                                geojson.link(f"{self._item_url(VOORSTELLEN, p['id'])}?f=html", "alternate",
-                                             "text/html", p["titel"])]} for p in proposals]
+        def links(proposal: dict) -> list[dict]:
+            url = self._item_url(VOORSTELLEN, proposal["id"])
+            return [geojson.link(f"{url}?f=json", "item", geojson.GEOJSON, proposal["titel"]),
+                    geojson.link(f"{url}?f=html", "alternate", "text/html", proposal["titel"])]
+        return [{**p, "links": links(p)} for p in proposals]
 
     def _item_url(self, collection: Collection, feature_id) -> str:
         return f"{self._base()}/collections/{collection.name}/items/{feature_id}"

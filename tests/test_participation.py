@@ -1,6 +1,7 @@
 """Participation over HTTP, on both backends: who may write what, submitting, support, reactions,
 privacy, duplicate hints and the abuse limits."""
 import pytest
+import shapely
 import yaml
 
 from conftest import client_for
@@ -212,6 +213,14 @@ def test_a_point_near_home_is_published_generalised_and_planners_see_it_exactly(
     assert store_client.patch(path, json={"properties": {"status": "in uitwerking"}},
                               headers=headers(tokens, "planner")).status_code == 200
     assert store_client.get(path, params={"crs": RD}).json()["geometry"]["coordinates"] == public
+
+
+def test_exact_locations_belong_to_proposals_only(store_client, store, tokens):
+    with store.transaction() as tx:  # a hidden exact location stored for proposal 1
+        tx.execute("INSERT INTO deelname (voorstel, client, exacte_geom, raster_m) VALUES (1, 'test', ?, 50) "
+                   "ON CONFLICT DO NOTHING", (shapely.to_wkb(shapely.Point(187700, 428600)),))
+    planner = store_client.get("/collections/projecten/items/1", headers=headers(tokens, "planner")).json()
+    assert planner["geometry"] == store_client.get("/collections/projecten/items/1").json()["geometry"]
 
 
 def test_personal_data_appears_in_no_public_answer(store_client, store, tokens):

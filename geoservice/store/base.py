@@ -279,10 +279,6 @@ class Store:
             guard(current.properties[0])
         return current
 
-    def _lock_row(self, tx, table: str, key: str, value) -> bool:
-        """Hold a row until the transaction ends (a write that changes nothing); whether it exists."""
-        return tx.execute(f'UPDATE "{table}" SET {key} = {key} WHERE {key} = ?', (value,)).rowcount > 0
-
     def insert_derived(self, tx, collection: Collection, features: list[tuple[dict, object]]) -> None:
         """Store features the service derived itself (checked, not bound to the municipality)."""
         props = [check_properties(collection, p) for p, _ in features]
@@ -370,6 +366,10 @@ class Store:
         raise NotImplementedError
 
     def _delete_row(self, tx, collection: Collection, feature_id) -> None:
+        raise NotImplementedError
+
+    def _lock_row(self, tx, table: str, key: str, value) -> bool:
+        """Hold a row against other writers until the transaction ends; whether it exists."""
         raise NotImplementedError
 
     def _touch(self, tx, table: str, geoms) -> None:

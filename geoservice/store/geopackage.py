@@ -230,6 +230,10 @@ class GeoPackageStore(Store):
                            f'coalesce((SELECT max(fid) FROM "{table}"), 0))', (table,)).fetchone()
         return row[0]
 
+    def _lock_row(self, tx, table: str, key: str, value) -> bool:
+        # BEGIN IMMEDIATE holds the whole file against other writers already
+        return tx.execute(f'SELECT 1 FROM "{table}" WHERE {key} = ?', (value,)).fetchone() is not None
+
     def _touch(self, tx, table: str, geoms) -> None:
         """Keep gpkg_contents and the version counter current, in the writing transaction."""
         tx.execute(f"UPDATE {VERSIONS_TABLE} SET versie = versie + 1 WHERE table_name = ?", (table,))

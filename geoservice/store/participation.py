@@ -1,7 +1,7 @@
 """Support and reactions: who supports a proposal is private, how many do is public.
 
-Every change locks the proposal's row first (a write that changes nothing), then recounts: the
-`steun` and `reacties` counts stay exact however many clients write at once, on both backends.
+Every change holds the proposal's row first (the GeoPackage's write lock, or FOR UPDATE), then
+recounts: `steun` and `reacties` stay exact however many clients write at once, on both backends.
 """
 from __future__ import annotations
 

@@ -150,6 +150,9 @@ class PostGISStore(Store):
         tx.execute(f'DELETE FROM "{collection.name}" WHERE {self._key(collection)} = ?', (feature_id,))
         self._touch(tx, collection.name, [])
 
+    def _lock_row(self, tx, table: str, key: str, value) -> bool:
+        return tx.execute(f'SELECT 1 FROM "{table}" WHERE {key} = ? FOR UPDATE', (value,)).fetchone() is not None
+
     def _touch(self, tx, table: str, geoms) -> None:
         tx.execute(f"UPDATE {VERSIONS_TABLE} SET versie = versie + 1 WHERE table_name = ?", (table,))
 
