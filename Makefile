@@ -5,30 +5,44 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 STORE ?= data/wijkplan.gpkg
+MAPS := data/maps/index.html
 STAMP := $(VENV)/.installed
-# Debian/Ubuntu packages the tests need: PostgreSQL with PostGIS (the tests start their own cluster).
-DEBIAN_PACKAGES := postgresql-postgis
+JS_STAMP := node_modules/.installed
+# Debian/Ubuntu packages: npm installs Leaflet for the maps; the tests need PostgreSQL with PostGIS
+# (they start their own cluster) and Chromium (the maps are tested in it).
+SETUP_PACKAGES := npm
+TEST_PACKAGES := postgresql-postgis chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 BENCH_VENV := .venv-bench
 SIZES ?= 100000,1000000
 
-.PHONY: run test setup system-packages demo lock clean benchmark
+.PHONY: run test setup system-packages demo maps lock clean benchmark
 
-run: setup $(STORE)
+run: setup $(STORE) $(MAPS)
 	$(BIN)/geoservice --store $(STORE) serve --host $(HOST) --port $(PORT)
 
 test: setup system-packages
 	$(BIN)/python -m pytest
 
-system-packages:
-	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# Install those of the Debian packages given that are missing.
+define apt-install
+	missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+endef
 
-setup: $(STAMP)
+system-packages:
+	@$(call apt-install,$(TEST_PACKAGES))
+
+setup: $(STAMP) $(JS_STAMP)
+
+$(JS_STAMP): package-lock.json
+	@$(call apt-install,$(if $(shell command -v npm),,$(SETUP_PACKAGES)))
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Python >= 3.12 is needed (see .python-version)"'
@@ -39,6 +53,9 @@ $(STAMP): requirements.lock pyproject.toml
 
 $(STORE): | setup
 	$(BIN)/geoservice --store $(STORE) demo --if-missing
+
+$(MAPS): | setup $(STORE)
+	$(BIN)/geoservice --store $(STORE) maps
 
 # Side-by-side benchmark with stock pygeoapi and tipg (installed apart, in $(BENCH_VENV)).
 benchmark: setup system-packages $(BENCH_VENV)/.installed
@@ -51,6 +68,10 @@ $(BENCH_VENV)/.installed: benchmarks/requirements.lock
 
 demo: setup
 	$(BIN)/geoservice --store $(STORE) demo --force
+	$(BIN)/geoservice --store $(STORE) maps
+
+maps: setup
+	$(BIN)/geoservice --store $(STORE) maps
 
 # Re-resolve the pinned versions after changing dependencies in pyproject.toml.
 lock: setup
@@ -59,4 +80,4 @@ lock: setup
 	$(BIN)/uv pip compile benchmarks/requirements.in --python-version 3.12 -o benchmarks/requirements.lock
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) $(STORE) $(STORE)-wal $(STORE)-shm
+	rm -rf $(VENV) $(BENCH_VENV) node_modules data/maps $(STORE) $(STORE)-wal $(STORE)-shm

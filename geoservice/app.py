@@ -23,6 +23,7 @@ from .access import Access
 from .auth import Tokens
 from .config import load_config
 from .http import HttpError, error_response
+from .maps import STATIC, Refresher
 from .participation_routes import ParticipationRoutes
 from .policy import Policy
 from .routes import ServiceRoutes, check_page_parameters
@@ -30,6 +31,7 @@ from .settings import Settings
 from .store import Store, open_store
 
 PYGEOAPI_STATIC = Path(pygeoapi.__file__).parent / "static"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _endpoint(api: API, handler, *path_keys: str):
@@ -67,6 +69,13 @@ def _openapi_json(api: API):
     return openapi_json
 
 
+def _map_routes(directory: str) -> list:
+    """The maps (/maps/ is their index) and the Leaflet files they load."""
+    assets = [Mount(f"/maps/static/{name}", StaticFiles(directory=ROOT / path, check_dir=False))
+              for name, path in STATIC.items()]
+    return [*assets, Mount("/maps", StaticFiles(directory=directory, html=True, check_dir=False), name="maps")]
+
+
 def _routes(api: API, service: ServiceRoutes, participation: ParticipationRoutes) -> list:
     collection = "/collections/{collection_id}"
     proposal = "/collections/voorstellen/items/{item_id}"
@@ -98,10 +107,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     config = load_config(settings, store)
     api = API(config, openapi.document(config))
     policy = Policy.load(settings.policy)
-    service = ServiceRoutes(store, api, Access(Tokens(settings.tokens), policy), policy)
+    service = ServiceRoutes(store, api, Access(Tokens(settings.tokens), policy), policy,
+                            Refresher(store, policy, settings.maps))
     middleware = [
         Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "OPTIONS"],
                    expose_headers=["Content-Crs", "Location"]),
         Middleware(GZipMiddleware, minimum_size=1024, compresslevel=1),
     ]
-    return Starlette(routes=_routes(api, service, ParticipationRoutes(service)), middleware=middleware)
+    routes = [*_routes(api, service, ParticipationRoutes(service)), *_map_routes(settings.maps)]
+    return Starlette(routes=routes, middleware=middleware)

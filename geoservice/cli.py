@@ -39,6 +39,18 @@ def _demo(args, settings: Settings) -> None:
     print(f"demo store written to {where}: {counts}")
 
 
+def _maps(args, settings: Settings) -> None:
+    import time
+
+    from . import maps
+    from .policy import Policy
+    from .store import open_store
+
+    started = time.perf_counter()
+    written = maps.build(open_store(settings.store), Policy.load(settings.policy), settings.maps, progress=True)
+    print(f"{len(written)} maps and their index written to {settings.maps} in {time.perf_counter() - started:.1f} s")
+
+
 def _serve(args, settings: Settings) -> None:
     import uvicorn
 
@@ -64,6 +76,7 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--config", help="pygeoapi configuration (default: config/pygeoapi.yml)")
     top.add_argument("--tokens", help="hashed client tokens (default: config/tokens.yml)")
     top.add_argument("--policy", help="participation and analysis rules (default: config/wijkplan.yml)")
+    top.add_argument("--maps", help="folder of the maps (default: data/maps)")
     commands = top.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="build the demo store from the CBS boundaries of Nijmegen")
@@ -71,6 +84,9 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--force", action="store_true", help="replace an existing store")
     demo.add_argument("--if-missing", action="store_true", help="do nothing when the store exists")
     demo.set_defaults(run=_demo)
+
+    maps = commands.add_parser("maps", help="build the map of the municipality, of every wijk and of every buurt")
+    maps.set_defaults(run=_maps)
 
     serve = commands.add_parser("serve", help="serve the OGC API under uvicorn")
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -85,7 +101,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    settings = Settings.from_env(store=args.store, config=args.config, tokens=args.tokens, policy=args.policy)
+    settings = Settings.from_env(store=args.store, config=args.config, tokens=args.tokens, policy=args.policy,
+                                 maps=args.maps)
     args.run(args, settings)
 
 

@@ -49,6 +49,7 @@ class ParticipationRoutes:
         actor = self.features.access.actor(request, VOORSTELLEN, "steunen")
         write = participation.support if request.method == "POST" else participation.withdraw_support
         changed, count = await run_in_threadpool(write, store, feature_id, actor)
+        await self._touched(feature_id)
         return json_response({"voorstel": feature_id, "steun": count, "gewijzigd": changed},
                              status=201 if request.method == "POST" and changed else 200)
 
@@ -75,6 +76,7 @@ class ParticipationRoutes:
         body = await self._object(request, {"status"})
         count = await run_in_threadpool(participation.moderate_reaction, self.features.store, feature_id,
                                         reaction_id, body.get("status"), actor)
+        await self._touched(feature_id)
         return json_response({"id": reaction_id, "voorstel": feature_id, "status": body["status"], "reacties": count})
 
     async def _similar(self, request: Request) -> Response:
@@ -85,6 +87,11 @@ class ParticipationRoutes:
         found = await run_in_threadpool(analysis.similar_proposals, self.features.store, self.features.policy,
                                         properties, geometry)
         return json_response({"vergelijkbaar": self.features.linked(found)})
+
+    async def _touched(self, feature_id: int) -> None:
+        """The proposal's support or reactions changed: so do the maps of its wijk and buurt."""
+        areas = await run_in_threadpool(self.features._areas_of_feature, VOORSTELLEN, feature_id)
+        self.features.maps.touched(areas)
 
     def _validate(self, properties: dict, geometry) -> None:
         check_properties(VOORSTELLEN, properties)

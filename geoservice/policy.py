@@ -1,5 +1,5 @@
 """What the municipality configures (config/wijkplan.yml): participation rules, the distances of
-the koppelkansen and the yearly wijkbudget per wijk."""
+the koppelkansen, the yearly wijkbudget per wijk and the base map of the maps."""
 from __future__ import annotations
 
 import hashlib
@@ -47,10 +47,16 @@ class Wijkbudget:
 
 
 @dataclass(frozen=True)
+class Maps:
+    ondergrond: str = "pdok"  # the base map: pdok (BRT-Achtergrondkaart) or osm (OpenStreetMap)
+
+
+@dataclass(frozen=True)
 class Policy:
     deelname: Participation = field(default_factory=Participation)
     koppelkansen: Koppelkansen = field(default_factory=Koppelkansen)
     wijkbudget: Wijkbudget = field(default_factory=Wijkbudget)
+    kaarten: Maps = field(default_factory=Maps)
 
     @classmethod
     def load(cls, path: str | Path) -> "Policy":
@@ -60,7 +66,7 @@ class Policy:
         participation = dict(document.get("deelname") or {})
         participation["limieten"] = Limits(**(participation.get("limieten") or {}))
         return cls(Participation(**participation), Koppelkansen(**(document.get("koppelkansen") or {})),
-                   Wijkbudget(**(document.get("wijkbudget") or {})))
+                   Wijkbudget(**(document.get("wijkbudget") or {})), Maps(**(document.get("kaarten") or {})))
 
     def fingerprint(self) -> str:
         """Changes whenever the policy does (derived data depends on it)."""

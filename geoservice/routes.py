@@ -17,6 +17,7 @@ from . import analysis, crs, geojson, params
 from .access import Access, Viewer
 from .conformance import CLASSES
 from .http import HttpError, error_response
+from .maps import Refresher
 from .model import ANONYMOUS, COLLECTIONS, PARTICIPATION, PLANNER, VOORSTELLEN, Collection
 from .policy import Policy
 from .store import NotFound, Store, private
@@ -71,6 +72,7 @@ class ServiceRoutes:
     api: object
     access: Access
     policy: Policy
+    maps: Refresher
 
     # -- entry points ------------------------------------------------------------------
     async def items(self, request: Request) -> Response:
@@ -203,6 +205,7 @@ class ServiceRoutes:
         [new_id] = await run_in_threadpool(self.store.insert, collection.name, [(properties, geometry)], actor,
                                            details)
         response = await self._written(request, collection, new_id)
+        self.maps.touched(self.areas_of(response["properties"]))
         if collection is VOORSTELLEN:
             similar = await run_in_threadpool(analysis.similar_proposals, self.store, self.policy, properties,
                                               geometry)
@@ -224,18 +227,33 @@ class ServiceRoutes:
         if actor.role == PARTICIPATION:
             properties = self._as_submitted(collection, actor.role, properties, partial)
             guard = self._own(feature_id, actor.participant, ("ingediend",), "changed")
+        before = await run_in_threadpool(self._areas_of_feature, collection, feature_id)
         await run_in_threadpool(write, collection.name, feature_id, properties, geometry, actor,
                                 self._note(extra), guard)
-        return self._geojson(await self._written(request, collection, feature_id),
-                             params.output_crs(request.query_params))
+        written = await self._written(request, collection, feature_id)
+        self.maps.touched(before | self.areas_of(written["properties"]))
+        return self._geojson(written, params.output_crs(request.query_params))
 
     async def _delete(self, request: Request, collection: Collection) -> Response:
         actor = self.access.actor(request, collection, "verwijderen")
         feature_id = self._id(request, collection)
         guard = self._own(feature_id, actor.participant, WITHDRAWABLE, "withdrawn") \
             if actor.role == PARTICIPATION else None
+        before = await run_in_threadpool(self._areas_of_feature, collection, feature_id)
         await run_in_threadpool(self.store.delete, collection.name, feature_id, actor, None, guard)
+        self.maps.touched(before)
         return Response(status_code=204)
+
+    @staticmethod
+    def areas_of(properties: dict) -> set:
+        """The wijk and buurt whose maps show a feature."""
+        return {properties.get("wijkcode"), properties.get("buurtcode")} - {None}
+
+    def _areas_of_feature(self, collection: Collection, feature_id) -> set:
+        try:
+            return self.areas_of(self.store.get(collection.name, feature_id, published_only=False).properties[0])
+        except NotFound:
+            return set()
 
     async def _written(self, request: Request, collection: Collection, feature_id) -> dict:
         """The feature as stored, for the one who wrote it."""

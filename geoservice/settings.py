@@ -14,10 +14,11 @@ class Settings:
     url: str = "http://127.0.0.1:5000"
     tokens: str = "config/tokens.yml"
     policy: str = "config/wijkplan.yml"
+    maps: str = "data/maps"
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
-        """Settings from GEOSERVICE_STORE, _CONFIG, _URL, _TOKENS and _POLICY, then the overrides."""
+        """Settings from GEOSERVICE_STORE, _CONFIG, _URL, _TOKENS, _POLICY and _MAPS, then the overrides."""
         values = {f.name: os.environ[f"GEOSERVICE_{f.name.upper()}"]
                   for f in fields(cls) if f"GEOSERVICE_{f.name.upper()}" in os.environ}
         values.update({k: v for k, v in overrides.items() if v is not None})

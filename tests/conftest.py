@@ -28,6 +28,7 @@ from pgcluster import Cluster, free_port
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = str(ROOT / "config" / "pygeoapi.yml")
 POLICY = str(ROOT / "config" / "wijkplan.yml")
+NO_MAPS = str(ROOT / "tests" / "no-maps")  # never built: apps under test leave data/maps alone
 
 
 BACKENDS = ["geopackage", "postgis"]
@@ -86,10 +87,10 @@ def store(request, demo_path, tmp_path):
 _numbers = itertools.count()
 
 
-def client_for(store: Store, tokens_path=None, policy=POLICY) -> TestClient:
-    """The API on a store, in-process (with another policy file when given)."""
+def client_for(store: Store, tokens_path=None, policy=POLICY, maps=NO_MAPS) -> TestClient:
+    """The API on a store, in-process (with another policy file or maps folder when given)."""
     settings = Settings(store=store.location, config=CONFIG, url="http://testserver", policy=str(policy),
-                        tokens=str(tokens_path or "no-tokens.yml"))
+                        tokens=str(tokens_path or "no-tokens.yml"), maps=str(maps))
     return TestClient(create_app(settings, store))
 
 
@@ -111,7 +112,7 @@ def writable_app(demo_path, tokens_file, tmp_path_factory):
     """The ASGI application on a session-wide copy of the GeoPackage demo store, with the test tokens."""
     path = tmp_path_factory.mktemp("writable") / "wijkplan.gpkg"
     shutil.copy(demo_path, path)
-    return create_app(Settings(store=str(path), config=CONFIG, url="http://testserver", policy=POLICY,
+    return create_app(Settings(store=str(path), config=CONFIG, url="http://testserver", policy=POLICY, maps=NO_MAPS,
                                tokens=str(tokens_file[0])))
 
 
@@ -141,9 +142,9 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def serving(location: str, directory: Path, tokens_path=None, policy=POLICY):
+def serving(location: str, directory: Path, tokens_path=None, policy=POLICY, maps=NO_MAPS):
     port = free_port()
-    env = {**os.environ, "GEOSERVICE_STORE": location, "GEOSERVICE_CONFIG": CONFIG,
+    env = {**os.environ, "GEOSERVICE_STORE": location, "GEOSERVICE_CONFIG": CONFIG, "GEOSERVICE_MAPS": str(maps),
            "GEOSERVICE_TOKENS": str(tokens_path or "no-tokens.yml"), "GEOSERVICE_POLICY": str(policy)}
     env.pop("GEOSERVICE_URL", None)
     log = directory / f"access-{port}.log"

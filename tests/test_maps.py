@@ -1,0 +1,186 @@
+"""The neighbourhood maps: built for every area, served by the service, opened in headless Chromium
+(Debian's chromium driven by Playwright), private, escaped and kept current after writes."""
+import re
+import shutil
+import time
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+import shapely
+from playwright.sync_api import sync_playwright
+
+from conftest import serving
+from geoservice import maps
+from geoservice.policy import Policy
+from geoservice.store import GeoPackageStore, Query
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+TILE_HOST = urlparse(maps.BASE_MAPS["pdok"][0]).hostname
+HOSTILE = "<img src=x onerror=alert(1)>"
+BLANK_PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                          "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+# Every feature drawn on the map, by layer and id (markers inside clusters included).
+DRAWN = """() => {
+  const map = Object.values(window).find(v => v instanceof L.Map);
+  const seen = {project: new Set(), voorstel: new Set(), koppelkans: new Set()};
+  const walk = layer => {
+    if (layer.feature && seen[layer.feature.properties.laag]) seen[layer.feature.properties.laag].add(layer.feature.properties.id);
+    if (layer.getLayers) layer.getLayers().forEach(walk);
+  };
+  map.eachLayer(walk);
+  return Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, v.size]));
+}"""
+
+
+@pytest.fixture(scope="module")
+def mapped(tmp_path_factory, demo_path):
+    """A copy of the demo store with a hostile proposal, its maps, and the service serving both."""
+    directory = tmp_path_factory.mktemp("maps")
+    path = directory / "wijkplan.gpkg"
+    shutil.copy(demo_path, path)
+    store = GeoPackageStore(path)
+    store.insert("voorstellen", [({"titel": HOSTILE, "omschrijving": HOSTILE, "soort": "idee", "categorie": "overig",
+                                   "status": "gepubliceerd", "auteur": HOSTILE}, shapely.Point(187700, 428600))])
+    maps.build(store, Policy(), directory / "maps")
+    with serving(str(path), directory, maps=directory / "maps") as server:
+        yield server, store, directory / "maps"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+class Visit:
+    """One page in a fresh browser context: its console errors, dialogs and requests to other hosts."""
+
+    def __init__(self, browser, server):
+        self.context = browser.new_context()
+        self.page = self.context.new_page()
+        self.errors, self.dialogs, self.foreign, self.tiles = [], [], [], 0
+        own = urlparse(server.url).netloc
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.route("**/*", lambda route: self._route(route, own))
+
+    def _route(self, route, own: str) -> None:
+        host = urlparse(route.request.url)
+        if host.netloc == own:
+            route.continue_()
+        elif host.hostname == TILE_HOST:  # no internet here: an empty tile
+            self.tiles += 1
+            route.fulfill(status=200, body=BLANK_PNG, content_type="image/png")
+        else:
+            self.foreign.append(route.request.url)
+            route.abort()
+
+    def open(self, url: str) -> dict:
+        self.page.goto(url, wait_until="load")
+        drawn = self.page.evaluate(DRAWN)
+        self.context.close()
+        return drawn
+
+
+def _matched(server, collection: str, key: str, code: str) -> int:
+    answer = httpx.get(f"{server.url}/collections/{collection}/items", params={key: code, "limit": 1})
+    return answer.json()["numberMatched"]
+
+
+def _pages(store) -> list[tuple[str, str, str]]:
+    wijken = store.query(Query("wijken", limit=100)).ids
+    buurten = store.query(Query("buurten", limit=1000)).ids
+    return [("wijk", "wijkcode", c) for c in wijken] + [("buurt", "buurtcode", c) for c in buurten]
+
+
+def test_every_area_has_a_map_linked_from_the_index(mapped):
+    server, store, _ = mapped
+    index = httpx.get(f"{server.url}/maps/")
+    assert index.status_code == 200
+    links = set(re.findall(r'<a href="([^"]+)"', index.text))
+    assert links == {"overzicht.html", *[f"{kind}/{code}.html" for kind, _, code in _pages(store)]}
+    assert len(links) == 1 + 9 + 44
+
+
+def test_every_map_draws_what_the_api_holds_with_no_error_and_no_third_party(mapped, browser):
+    server, store, _ = mapped
+    for kind, key, code in _pages(store):
+        visit = Visit(browser, server)
+        drawn = visit.open(f"{server.url}/maps/{kind}/{code}.html")
+        expected = {"project": _matched(server, "projecten", key, code),
+                    "voorstel": _matched(server, "voorstellen", key, code),
+                    "koppelkans": _matched(server, "koppelkansen", key, code)}
+        assert drawn == expected, f"{kind} {code}"
+        assert not visit.errors and not visit.foreign, (code, visit.errors, visit.foreign)
+        assert not visit.dialogs
+        assert visit.tiles > 0
+
+
+def test_the_city_map_draws_everything(mapped, browser):
+    server, _, _ = mapped
+    visit = Visit(browser, server)
+    drawn = visit.open(f"{server.url}/maps/overzicht.html")
+    totals = {laag: httpx.get(f"{server.url}/collections/{c}/items", params={"limit": 1}).json()["numberMatched"]
+              for laag, c in (("project", "projecten"), ("voorstel", "voorstellen"), ("koppelkans", "koppelkansen"))}
+    assert drawn == totals and not visit.errors and not visit.foreign
+
+
+def test_user_text_is_shown_as_text_and_runs_nothing(mapped, browser):
+    server, store, _ = mapped
+    fid = store.query(Query("voorstellen", limit=10_000)).ids[-1]
+    buurt = store.get("voorstellen", fid).properties[0]["buurtcode"]
+    visit = Visit(browser, server)
+    page = visit.page
+    page.goto(f"{server.url}/maps/buurt/{buurt}.html", wait_until="load")
+    assert HOSTILE in page.locator("section.wijkplan-tabel").inner_text()
+    page.evaluate("""() => { const map = Object.values(window).find(v => v instanceof L.Map);
+      const walk = l => { if (l.feature && l.feature.properties.laag === 'voorstel') l.openPopup && l.openPopup();
+                          if (l.getLayers) l.getLayers().forEach(walk); };
+      map.eachLayer(walk); }""")
+    page.wait_for_timeout(300)
+    assert page.locator("img[src='x']").count() == 0
+    visit.context.close()
+    assert not visit.dialogs and not visit.errors
+
+
+def test_the_page_has_scale_legend_attribution_and_dutch_layer_names(mapped):
+    server, _, directory = mapped
+    page = (directory / "wijk" / "WK026801.html").read_text()
+    assert "L.control.scale" in page and "wijkplan-legenda" in page
+    assert "Bron: CBS, Kadaster" in page and "BRT-Achtergrondkaart" in page
+    assert "Projecten 2027" in page and "Koppelkansen" in page and "Voorstellen (punten)" in page
+    assert HOSTILE not in page
+
+
+def test_a_write_brings_its_maps_up_to_date_in_the_background(mapped, tokens_file, tmp_path):
+    _, store, _ = mapped
+    directory = tmp_path / "maps"
+    maps.build(store, Policy(), directory)
+    with serving(store.location, tmp_path, tokens_file[0], maps=directory) as server:
+        planner = {"Authorization": f"Bearer {tokens_file[1]['planner']}", "Content-Type": "application/geo+json"}
+        body = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [5.8662, 51.8467]},
+                "properties": {"titel": "Nieuwe bomen Achtergrondstraat", "thema": "groen", "soort": "nieuwe aanleg",
+                               "fase": "gepland", "start": "2028-03-01", "eind": "2028-04-01", "planjaar": 2028}}
+        started = time.monotonic()
+        created = httpx.post(f"{server.url}/collections/projecten/items", json=body, headers=planner)
+        answered = time.monotonic() - started
+        assert created.status_code == 201
+        buurt, wijk = created.json()["properties"]["buurtcode"], created.json()["properties"]["wijkcode"]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            pages = [(directory / "buurt" / f"{buurt}.html").read_text(),
+                     (directory / "wijk" / f"{wijk}.html").read_text(), (directory / "overzicht.html").read_text()]
+            if all("Nieuwe bomen Achtergrondstraat" in p for p in pages):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the maps of the new project's buurt and wijk were not rebuilt")
+        other = next(p for p in (directory / "buurt").iterdir() if p.stem != buurt)
+        assert "Nieuwe bomen Achtergrondstraat" not in other.read_text()
+    assert answered < 2  # the answer did not wait for the maps
