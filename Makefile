@@ -17,7 +17,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BENCH_VENV := .venv-bench
 SIZES ?= 100000,1000000
 
-.PHONY: run test setup system-packages demo maps lock clean benchmark
+.PHONY: run test setup system-packages demo maps lock clean benchmark benchmark-maps
 
 run: setup $(STORE) $(MAPS)
 	$(BIN)/geoservice --store $(STORE) serve --host $(HOST) --port $(PORT)
@@ -60,6 +60,10 @@ $(MAPS): | setup $(STORE)
 # Side-by-side benchmark with stock pygeoapi and tipg (installed apart, in $(BENCH_VENV)).
 benchmark: setup system-packages $(BENCH_VENV)/.installed
 	$(BIN)/python benchmarks/run.py --sizes $(SIZES) --baseline-python $(BENCH_VENV)/bin/python
+
+# Build time and file sizes of all maps, for the demo data and a data set ten times as dense.
+benchmark-maps: setup
+	$(BIN)/python benchmarks/maps.py
 
 $(BENCH_VENV)/.installed: benchmarks/requirements.lock
 	$(PYTHON) -m venv $(BENCH_VENV)

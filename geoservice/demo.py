@@ -263,8 +263,8 @@ class _Generator:
             "omschrijving": PROPOSAL_TEXT[soort],
             "soort": soort, "categorie": categorie, "status": status,
             "reden": self.pick(REJECTION_REASONS) if status == "afgewezen" else None,
-            "ingediend": format_datetime(dt.datetime.combine(ingediend, dt.time(int(self.rng.integers(7, 23)),
-                                                                                 int(self.rng.integers(0, 60))), dt.UTC)),
+            "ingediend": format_datetime(dt.datetime.combine(
+                ingediend, dt.time(int(self.rng.integers(7, 23)), int(self.rng.integers(0, 60))), dt.UTC)),
             "projecten": [project_id] if linked else None,
             "wijkbudget": int(self.rng.integers(5, 100)) * 50 if soort == "initiatief" and self.rng.random() < 0.5 else None,
             "auteur": self.pick(AUTHORS).format(b=self.buurten.buurtnaam[b]) if self.rng.random() < 0.6 else None,

@@ -37,8 +37,8 @@ BOUNDARY_SOURCE = "Grenzen: Bron: CBS, Kadaster"
 THEMA_COLOURS = dict(zip(THEMAS, ("#6d6875", "#7f4f24", "#2d6a4f", "#f4a261", "#e9c46a", "#0077b6", "#c1121f")))
 STATUS_COLOURS = dict(zip(STATUSSEN, ("#adb5bd", "#4361ee", "#7209b7", "#f77f00", "#2a9d8f", "#6c757d", "#6c757d")))
 KOPPELKANS_COLOUR = "#ff006e"
-SIMPLIFY_M = 0.5  # geometry detail kept, in metres: less than a pixel at the closest zoom of a buurt
-DECIMALS = 6  # CRS84 degrees: about 0.1 m
+SIMPLIFY_M = 1.0  # geometry detail kept, in metres: about a pixel when zoomed in on a street
+DECIMALS = 5  # CRS84 degrees: about 1 m
 ALL = 10_000_000
 
 
@@ -60,16 +60,11 @@ def _features(page, properties: list[dict]) -> list[dict]:
     return [{"type": "Feature", "geometry": g, "properties": p} for g, p in zip(_geometries(page), properties)]
 
 
-def _link(collection: str, fid, depth: int) -> str:
-    url = f"{'../' * depth}collections/{collection}/items/{fid}"
-    return f'<a href="{url}?f=html" target="_top">details</a> · <a href="{url}?f=json" target="_top">GeoJSON</a>'
-
-
-def _popup(title: str, lines: list[tuple[str, object]], collection: str, fid, depth: int) -> str:
-    """Popup HTML: every value escaped."""
+def _popup(title: str, lines: list[tuple[str, object]]) -> str:
+    """Popup HTML, every value escaped (the page adds the links to the item in the API)."""
     rows = "".join(f"<br>{html.escape(label)}: {html.escape(str(value))}" for label, value in lines
                    if value not in (None, ""))
-    return f"<b>{html.escape(title)}</b>{rows}<br>{_link(collection, fid, depth)}"
+    return f"<b>{html.escape(title)}</b>{rows}"
 
 
 @dataclass
@@ -142,8 +137,8 @@ def render(layers: Layers, area: Area, base_map: str = "pdok") -> str:
     _phase_filter(fmap, groups)
     _legend(fmap)
     _title(fmap, area)
-    _tables(fmap, area, projects, proposals, koppelkansen)
-    return fmap.get_root().render()
+    page = fmap.get_root().render()
+    return page.replace("</body>", _tables(area, projects, proposals, koppelkansen) + "</body>", 1)
 
 
 def _base(base_map: str, static: str) -> folium.Map:
@@ -177,8 +172,18 @@ def _boundaries(fmap: folium.Map, layers: Layers, area: Area) -> None:
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
 
 
-BIND = JsCode("function (feature, layer) { layer.bindPopup(feature.properties.popup);"
-              " layer.bindTooltip(feature.properties.label); }")
+COLLECTION_OF = {"project": "projecten", "voorstel": "voorstellen", "koppelkans": "koppelkansen"}
+
+
+def _bind(depth: int) -> JsCode:
+    """Popups (with links to the item as HTML and GeoJSON) and tooltips of each feature."""
+    return JsCode(f"""function (feature, layer) {{
+      var p = feature.properties;
+      var url = "{'../' * depth}collections/" + {COLLECTION_OF}[p.laag] + "/items/" + encodeURIComponent(p.id);
+      layer.bindPopup(p.popup + '<br><a href="' + url + '?f=html" target="_top">details</a> · <a href="'
+                      + url + '?f=json" target="_top">GeoJSON</a>');
+      layer.bindTooltip(p.label);
+    }}""")
 
 
 def _project_layers(fmap: folium.Map, projects, depth: int) -> list[folium.GeoJson]:
@@ -187,7 +192,7 @@ def _project_layers(fmap: folium.Map, projects, depth: int) -> list[folium.GeoJs
         "laag": "project", "id": fid, "fase": p["fase"], "thema": p["thema"], "label": html.escape(p["titel"]),
         "popup": _popup(p["titel"], [("Thema", p["thema"]), ("Fase", p["fase"]), ("Planjaar", p["planjaar"]),
                                      ("Periode", f"{p['start']} – {p['eind']}"),
-                                     ("Inspraak tot", p["inspraak_tot"])], "projecten", fid, depth),
+                                     ("Inspraak tot", p["inspraak_tot"])]),
     } for fid, p in zip(projects.ids, projects.properties)]
     features = _features(projects, properties)
     years = sorted({p["planjaar"] for p in projects.properties})
@@ -195,7 +200,7 @@ def _project_layers(fmap: folium.Map, projects, depth: int) -> list[folium.GeoJs
     for year in years:
         chosen = [f for f, p in zip(features, projects.properties) if p["planjaar"] == year]
         layer = folium.GeoJson({"type": "FeatureCollection", "features": chosen}, name=f"Projecten {year}",
-                               style_function=_project_style, on_each_feature=BIND,
+                               style_function=_project_style, on_each_feature=_bind(depth),
                                marker=folium.CircleMarker(radius=7))
         layer.add_to(fmap)
         layers.append(layer)
@@ -204,7 +209,13 @@ def _project_layers(fmap: folium.Map, projects, depth: int) -> list[folium.GeoJs
 
 def _project_style(feature: dict) -> dict:
     colour = THEMA_COLOURS[feature["properties"]["thema"]]
-    return {"color": colour, "fillColor": colour, "weight": 5, "opacity": 0.85, "fillOpacity": 0.35}
+    return {"color": colour, "fillColor": colour, "fill": _area_or_point(feature), "weight": 5, "opacity": 0.85,
+            "fillOpacity": 0.35}
+
+
+def _area_or_point(feature: dict) -> bool:
+    """Whether a feature's shape has an inside to fill (a line has none)."""
+    return "LineString" not in feature["geometry"]["type"]
 
 
 def _proposal_layers(fmap: folium.Map, proposals, depth: int, static: str) -> None:
@@ -213,7 +224,7 @@ def _proposal_layers(fmap: folium.Map, proposals, depth: int, static: str) -> No
         "laag": "voorstel", "id": fid, "status": p["status"], "label": html.escape(p["titel"]),
         "popup": _popup(p["titel"], [("Status", p["status"]), ("Categorie", p["categorie"]),
                                      ("Ingediend", (p["ingediend"] or "")[:10]), ("Steun", p["steun"]),
-                                     ("Reacties", p["reacties"])], "voorstellen", fid, depth),
+                                     ("Reacties", p["reacties"])]),
     } for fid, p in zip(proposals.ids, proposals.properties)]
     features = _features(proposals, properties)
     points = [f for f in features if f["geometry"]["type"] == "Point"]
@@ -224,14 +235,15 @@ def _proposal_layers(fmap: folium.Map, proposals, depth: int, static: str) -> No
                            ("markercluster_default_css", f"{static}/markercluster/MarkerCluster.Default.css")]
     cluster.add_to(fmap)
     folium.GeoJson({"type": "FeatureCollection", "features": points}, style_function=_proposal_style,
-                   on_each_feature=BIND, marker=folium.CircleMarker(radius=6), control=False).add_to(cluster)
+                   on_each_feature=_bind(depth), marker=folium.CircleMarker(radius=6), control=False).add_to(cluster)
     folium.GeoJson({"type": "FeatureCollection", "features": others}, name="Voorstellen (lijnen en vlakken)",
-                   style_function=_proposal_style, on_each_feature=BIND).add_to(fmap)
+                   style_function=_proposal_style, on_each_feature=_bind(depth)).add_to(fmap)
 
 
 def _proposal_style(feature: dict) -> dict:
     colour = STATUS_COLOURS[feature["properties"]["status"]]
-    return {"color": colour, "fillColor": colour, "weight": 3, "opacity": 1, "fillOpacity": 0.7}
+    return {"color": colour, "fillColor": colour, "fill": _area_or_point(feature), "weight": 3, "opacity": 1,
+            "fillOpacity": 0.7}
 
 
 def _koppelkans_layer(fmap: folium.Map, koppelkansen, depth: int) -> None:
@@ -239,10 +251,10 @@ def _koppelkans_layer(fmap: folium.Map, koppelkansen, depth: int) -> None:
         "laag": "koppelkans", "id": code, "label": html.escape(p["titel"]),
         "popup": _popup(p["titel"], [("Soort", p["soort"]), ("Planjaar", p["planjaar"]),
                                      ("Tussenliggende jaren", p["tussenliggende_jaren"]),
-                                     ("Afstand (m)", p["afstand_m"])], "koppelkansen", code, depth),
+                                     ("Afstand (m)", p["afstand_m"])]),
     } for code, p in zip(koppelkansen.ids, koppelkansen.properties)]
     folium.GeoJson({"type": "FeatureCollection", "features": _features(koppelkansen, properties)},
-                   name="Koppelkansen", on_each_feature=BIND, marker=folium.CircleMarker(radius=11),
+                   name="Koppelkansen", on_each_feature=_bind(depth), marker=folium.CircleMarker(radius=11),
                    style_function=lambda f: {"color": KOPPELKANS_COLOUR, "weight": 4, "dashArray": "6 4",
                                              "fillColor": KOPPELKANS_COLOUR, "fillOpacity": 0.15}).add_to(fmap)
 
@@ -250,7 +262,8 @@ def _koppelkans_layer(fmap: folium.Map, koppelkansen, depth: int) -> None:
 def _phase_filter(fmap: folium.Map, groups: list[folium.GeoJson]) -> None:
     """A control with a checkbox per fase that shows or hides the projects in it."""
     names = ", ".join(g.get_name() for g in groups)
-    boxes = "".join(f'<label><input type="checkbox" value="{f}" checked> {f}</label><br>' for f in FASEN)
+    boxes = "".join(f'<label style="display: block"><input type="checkbox" value="{f}" checked> {f}</label>'
+                    for f in FASEN)
     script = f"""
     document.addEventListener("DOMContentLoaded", function () {{
       var layers = [{names}];
@@ -284,15 +297,24 @@ def _legend(fmap: folium.Map) -> None:
                                                              if s in ("gepubliceerd", "in uitwerking", "in uitvoering",
                                                                       "gerealiseerd", "afgewezen"))
                + f"<b>Koppelkans</b><br>{swatch(KOPPELKANS_COLOUR, 'voorstel of project bij gepland werk')}")
-    legend = f"""
-    <style>.wijkplan-legenda {{position: absolute; bottom: 30px; right: 10px; z-index: 1000; background: white;
-      padding: 6px 8px; font: 12px sans-serif; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.4)}}
-      .wijkplan-legenda i {{display: inline-block; width: 12px; height: 12px; margin-right: 5px}}
-      .wijkplan-tabel {{font: 13px sans-serif; margin: 1em}} .wijkplan-tabel table {{border-collapse: collapse}}
-      .wijkplan-tabel td, .wijkplan-tabel th {{border: 1px solid #ccc; padding: 2px 6px; text-align: left}}
-    </style>
-    <div class="wijkplan-legenda" aria-label="Legenda">{content}</div>"""
-    fmap.get_root().html.add_child(folium.Element(legend))
+    style = """<style>.wijkplan-legenda {background: white; padding: 6px 8px; font: 12px sans-serif;
+      border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.4)}
+      .wijkplan-legenda i {display: inline-block; width: 12px; height: 12px; margin-right: 5px}
+      .wijkplan-tabel {font: 13px sans-serif; margin: 1em} .wijkplan-tabel table {border-collapse: collapse}
+      .wijkplan-tabel td, .wijkplan-tabel th {border: 1px solid #ccc; padding: 2px 6px; text-align: left}</style>"""
+    fmap.get_root().header.add_child(folium.Element(style))
+    script = f"""
+    document.addEventListener("DOMContentLoaded", function () {{
+      var legend = L.control({{position: "bottomright"}});
+      legend.onAdd = function () {{
+        var div = L.DomUtil.create("div", "wijkplan-legenda");
+        div.setAttribute("aria-label", "Legenda");
+        div.innerHTML = '{content}';
+        return div;
+      }};
+      legend.addTo({fmap.get_name()});
+    }});"""
+    fmap.get_root().script.add_child(folium.Element(script))
 
 
 def _title(fmap: folium.Map, area: Area) -> None:
@@ -301,7 +323,7 @@ def _title(fmap: folium.Map, area: Area) -> None:
         f'<title>{kind} {html.escape(area.name)} – wijkplan</title><link rel="icon" href="data:,">'))
 
 
-def _tables(fmap: folium.Map, area: Area, projects, proposals, koppelkansen) -> None:
+def _tables(area: Area, projects, proposals, koppelkansen) -> str:
     """The same features as tables under the map: the accessible alternative."""
     def table(caption: str, heads: list[str], rows: list[list]) -> str:
         head = "".join(f"<th scope='col'>{h}</th>" for h in heads)
@@ -319,8 +341,8 @@ def _tables(fmap: folium.Map, area: Area, projects, proposals, koppelkansen) -> 
               [[p["titel"], p["soort"], p["planjaar"], p["afstand_m"]] for p in koppelkansen.properties]),
     ]
     heading = {"stad": "Gemeente", "wijk": "Wijk", "buurt": "Buurt"}[area.kind]
-    fmap.get_root().html.add_child(folium.Element(
-        f'<section class="wijkplan-tabel"><h1>{heading} {html.escape(area.name)}</h1>{"".join(parts)}</section>'))
+    return f'<section class="wijkplan-tabel"><h1>{heading} {html.escape(area.name)}</h1>{"".join(parts)}</section>\n'
+
 
 
 # -- files ------------------------------------------------------------------------------
@@ -352,7 +374,8 @@ def index(all_areas: list[Area]) -> str:
         return "".join(f'<li><a href="{a.path}">{html.escape(a.name)}</a> ({a.code})</li>'
                        for a in all_areas if a.kind == kind)
     city = next(a for a in all_areas if a.kind == "stad")
-    return (f'<!DOCTYPE html><html lang="nl"><head><meta charset="utf-8"><title>Kaarten – wijkplan</title><link rel="icon" href="data:,"></head>'
+    return (f'<!DOCTYPE html><html lang="nl"><head><meta charset="utf-8"><title>Kaarten – wijkplan</title>'
+            f'<link rel="icon" href="data:,"></head>'
             f'<body style="font: 15px sans-serif; margin: 2em"><h1>Kaarten van {html.escape(city.name)}</h1>'
             f'<p><a href="{city.path}">De hele gemeente</a></p><h2>Wijken</h2><ul>{items("wijk")}</ul>'
             f'<h2>Buurten</h2><ul>{items("buurt")}</ul></body></html>')

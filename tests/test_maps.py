@@ -27,7 +27,8 @@ DRAWN = """() => {
   const map = Object.values(window).find(v => v instanceof L.Map);
   const seen = {project: new Set(), voorstel: new Set(), koppelkans: new Set()};
   const walk = layer => {
-    if (layer.feature && seen[layer.feature.properties.laag]) seen[layer.feature.properties.laag].add(layer.feature.properties.id);
+    const p = layer.feature && layer.feature.properties;
+    if (p && seen[p.laag]) seen[p.laag].add(p.id);
     if (layer.getLayers) layer.getLayers().forEach(walk);
   };
   map.eachLayer(walk);
