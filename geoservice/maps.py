@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ KOPPELKANS_COLOUR = "#ff006e"
 SIMPLIFY_M = 1.0  # geometry detail kept, in metres: about a pixel when zoomed in on a street
 DECIMALS = 5  # CRS84 degrees: about 1 m
 ALL = 10_000_000
+SAFE_CODE = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass
@@ -107,7 +109,12 @@ class Area:
 
     @property
     def path(self) -> str:
-        return "overzicht.html" if self.kind == "stad" else f"{self.kind}/{self.code}.html"
+        """The page's path below the maps folder (a code that is no plain name gets no page)."""
+        if self.kind == "stad":
+            return "overzicht.html"
+        if not SAFE_CODE.fullmatch(self.code):
+            raise ValueError(f"{self.kind}code {self.code!r} cannot name a map file")
+        return f"{self.kind}/{self.code}.html"
 
     @property
     def depth(self) -> int:
@@ -371,7 +378,7 @@ def _write(path: Path, text: str) -> Path:
 def index(all_areas: list[Area]) -> str:
     """The page that links every map."""
     def items(kind: str) -> str:
-        return "".join(f'<li><a href="{a.path}">{html.escape(a.name)}</a> ({a.code})</li>'
+        return "".join(f'<li><a href="{a.path}">{html.escape(a.name)}</a> ({html.escape(a.code)})</li>'
                        for a in all_areas if a.kind == kind)
     city = next(a for a in all_areas if a.kind == "stad")
     return (f'<!DOCTYPE html><html lang="nl"><head><meta charset="utf-8"><title>Kaarten – wijkplan</title>'
