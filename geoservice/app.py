@@ -22,7 +22,7 @@ from . import openapi
 from .access import Access
 from .auth import Tokens
 from .config import load_config
-from .http import HttpError, error_response
+from .http import ApiVersion, HttpError, error_response
 from .maps import STATIC, Refresher
 from .participation_routes import ParticipationRoutes
 from .policy import Policy
@@ -45,7 +45,10 @@ def _endpoint(api: API, handler, *path_keys: str):
         args = [request.path_params[key] for key in path_keys]
         headers, status, content = await run_in_threadpool(handler, api, api_request, *args)
         if headers.get("Content-Type", "").startswith("application/json"):
-            content = orjson.dumps(_offered_links_only(orjson.loads(content)))
+            document = orjson.loads(content)
+            if status >= 400:
+                return error_response(HttpError(status, document.get("code", "Error"), document.get("description", "")))
+            content = orjson.dumps(_offered_links_only(document))
         return Response(content, status_code=status, headers=headers)
     return endpoint
 
@@ -73,7 +76,8 @@ def _map_routes(directory: str) -> list:
     """The maps (/maps/ is their index) and the Leaflet files they load."""
     assets = [Mount(f"/maps/static/{name}", StaticFiles(directory=ROOT / path, check_dir=False))
               for name, path in STATIC.items()]
-    return [*assets, Mount("/maps", StaticFiles(directory=directory, html=True, check_dir=False), name="maps")]
+    Path(directory).mkdir(parents=True, exist_ok=True)  # empty until `geoservice maps` fills it
+    return [*assets, Mount("/maps", StaticFiles(directory=directory, html=True), name="maps")]
 
 
 def _routes(api: API, service: ServiceRoutes, participation: ParticipationRoutes) -> list:
@@ -111,8 +115,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                             Refresher(store, policy, settings.maps))
     middleware = [
         Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "OPTIONS"],
-                   expose_headers=["Content-Crs", "Location"]),
+                   expose_headers=["Content-Crs", "Location", "API-Version"]),
         Middleware(GZipMiddleware, minimum_size=1024, compresslevel=1),
+        Middleware(ApiVersion),
     ]
     routes = [*_routes(api, service, ParticipationRoutes(service)), *_map_routes(settings.maps)]
     return Starlette(routes=routes, middleware=middleware)

@@ -65,8 +65,9 @@ GEOMETRY = {"type": "object", "required": ["type"], "properties": {
 LINK = {"type": "object", "required": ["href"], "properties": {
     "href": {"type": "string"}, "rel": {"type": "string"}, "type": {"type": "string"},
     "title": {"type": "string"}}}
-EXCEPTION = {"type": "object", "required": ["code", "description"], "properties": {
-    "code": {"type": "string"}, "description": {"type": "string"}}}
+EXCEPTION = {"type": "object", "required": ["status", "detail", "code", "description"], "properties": {
+    "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+    "detail": {"type": "string"}, "code": {"type": "string"}, "description": {"type": "string"}}}
 ERRORS = {
     "400": "A parameter or the body is not acceptable; the description says why.",
     "401": "A bearer token is required.",
@@ -321,7 +322,8 @@ def document(config: dict) -> dict:
         "components": {
             "parameters": PARAMETERS,
             "schemas": schemas,
-            "responses": {code: _response(text, _json(ref("schemas", "exception"))) for code, text in ERRORS.items()},
+            "responses": {code: _response(text, {"application/problem+json": {"schema": ref("schemas", "exception")}})
+                          for code, text in ERRORS.items()},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }

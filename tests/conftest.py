@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,7 @@ from pgcluster import Cluster, free_port
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = str(ROOT / "config" / "pygeoapi.yml")
 POLICY = str(ROOT / "config" / "wijkplan.yml")
-NO_MAPS = str(ROOT / "tests" / "no-maps")  # never built: apps under test leave data/maps alone
+NO_MAPS = str(Path(tempfile.gettempdir()) / "wijkplan-tests-no-maps")  # never built: tests leave data/maps alone
 
 
 BACKENDS = ["geopackage", "postgis"]

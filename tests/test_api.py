@@ -2,6 +2,7 @@
 import pytest
 import shapely
 
+from geoservice import __version__
 from geoservice.filters import equals
 from geoservice.model import COLLECTIONS
 from geoservice.store import Query
@@ -230,3 +231,23 @@ def _links(document):
     elif isinstance(document, list):
         for item in document:
             yield from _links(item)
+
+
+def test_every_answer_names_the_api_version(client):
+    for path in ("/", "/collections/projecten/items?limit=1", "/collections/bomen", "/maps/"):
+        assert client.get(path).headers["API-Version"] == __version__
+
+
+@pytest.mark.parametrize("path", ["/collections/bomen?f=json", "/collections/projecten/items?limit=0",
+                                  "/collections/projecten/items/999999", "/?kleur=rood"])
+def test_errors_are_problem_details(client, path):
+    response = client.get(path)
+    problem = response.json()
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert problem["status"] == response.status_code and problem["detail"] and problem["title"]
+
+
+def test_every_collection_links_its_licence(client):
+    for name in COLLECTIONS:
+        links = client.get(f"/collections/{name}", params={"f": "json"}).json()["links"]
+        assert any(link["rel"] == "license" and "creativecommons.org/licenses/by/4.0" in link["href"] for link in links)
