@@ -18,10 +18,13 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import openapi
+from . import downloads, openapi
 from .access import Access
 from .auth import Tokens
 from .config import load_config
+from .download_routes import DownloadRoutes
+from .downloads import Downloads
+from .model import COLLECTIONS
 from .http import ApiVersion, HttpError, error_response
 from .maps import STATIC, Refresher
 from .participation_routes import ParticipationRoutes
@@ -34,8 +37,9 @@ PYGEOAPI_STATIC = Path(pygeoapi.__file__).parent / "static"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _endpoint(api: API, handler, *path_keys: str):
-    """A Starlette endpoint that runs a pygeoapi handler with the request's path parameters."""
+def _endpoint(api: API, handler, *path_keys: str, complete=lambda document, base: document):
+    """A Starlette endpoint that runs a pygeoapi handler with the request's path parameters; its
+    JSON answers keep only offered links, and `complete` adds to them."""
     async def endpoint(request: Request) -> Response:
         try:
             check_page_parameters(request)
@@ -48,7 +52,7 @@ def _endpoint(api: API, handler, *path_keys: str):
             document = orjson.loads(content)
             if status >= 400:
                 return error_response(HttpError(status, document.get("code", "Error"), document.get("description", "")))
-            content = orjson.dumps(_offered_links_only(document))
+            content = orjson.dumps(complete(_offered_links_only(document), api.base_url.rstrip("/")))
         return Response(content, status_code=status, headers=headers)
     return endpoint
 
@@ -63,6 +67,15 @@ def _offered_links_only(document):
                       if key == "links" else _offered_links_only(value)) for key, value in document.items()}
     if isinstance(document, list):
         return [_offered_links_only(item) for item in document]
+    return document
+
+
+def _with_downloads(document: dict, base: str) -> dict:
+    """Collection documents with the enclosure links of their downloads (pygeoapi would ask each
+    link's length over HTTP first; the files are written only when asked for)."""
+    for collection in document.get("collections", [document]):
+        if collection.get("id") in COLLECTIONS:
+            collection["links"] = [*collection.get("links", []), *downloads.links(base, collection["id"])]
     return document
 
 
@@ -92,8 +105,8 @@ def _routes(api: API, service: ServiceRoutes, participation: ParticipationRoutes
         Route("/openapi", _endpoint(api, core_api.openapi_)),
         Route("/openapi.json", _openapi_json(api)),
         Route("/conformance", service.conformance),
-        Route("/collections", _endpoint(api, core_api.describe_collections)),
-        Route(collection, _endpoint(api, core_api.describe_collections, "collection_id")),
+        Route("/collections", _endpoint(api, core_api.describe_collections, complete=_with_downloads)),
+        Route(collection, _endpoint(api, core_api.describe_collections, "collection_id", complete=_with_downloads)),
         Route(f"{collection}/queryables", service.queryables),
         Route(f"{collection}/schema", _endpoint(api, core_api.get_collection_schema, "collection_id")),
         Route(f"{collection}/items", service.items, methods=["GET", "HEAD", "POST", "OPTIONS"]),
@@ -119,5 +132,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         Middleware(GZipMiddleware, minimum_size=1024, compresslevel=1),
         Middleware(ApiVersion),
     ]
-    routes = [*_routes(api, service, ParticipationRoutes(service)), *_map_routes(settings.maps)]
+    downloads = DownloadRoutes(Downloads(store, policy, settings.downloads))
+    routes = [*_routes(api, service, ParticipationRoutes(service)), *_map_routes(settings.maps),
+              Route("/downloads/wijken/{wijk}.gpkg", downloads.wijk), Route("/downloads/{name}.{fmt}", downloads.file)]
     return Starlette(routes=routes, middleware=middleware)

@@ -23,12 +23,12 @@ def load_config(settings: Settings, store) -> dict:
         config = yaml_load(handle)
     config["server"]["url"] = settings.url.rstrip("/")
     resources = config.get("resources") or {}
-    config["resources"] = {name: _resource(collection, resources.get(name, {}), settings.store, store)
+    config["resources"] = {name: _resource(collection, resources.get(name, {}), settings, store)
                            for name, collection in COLLECTIONS.items()}
     return config
 
 
-def _resource(collection: Collection, extra: dict, location: str, store) -> dict:
+def _resource(collection: Collection, extra: dict, settings: Settings, store) -> dict:
     resource = copy.deepcopy(extra)
     description = dict(collection.description)
     if collection.editable and _is_demo(store, collection):
@@ -43,7 +43,7 @@ def _resource(collection: Collection, extra: dict, location: str, store) -> dict
         "providers": [{
             "type": "feature",
             "name": "geoservice.provider.StoreProvider",
-            "data": location,
+            "data": settings.store,
             "table": collection.name,
             "id_field": collection.id_field,
             "title_field": collection.title_field,

@@ -13,12 +13,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import analysis, crs, geojson, params
+from . import analysis, crs, downloads, geojson, params
 from .access import Access, Viewer
 from .conformance import CLASSES
 from .http import HttpError, error_response
 from .maps import Refresher
-from .model import ANONYMOUS, COLLECTIONS, PARTICIPATION, PLANNER, VOORSTELLEN, Collection
+from .model import ANONYMOUS, COLLECTIONS, PARTICIPATION, PLANNER, VOORSTELLEN, WIJKEN, Collection
 from .policy import Policy
 from .store import NotFound, Store, private
 from .store.participation import NoSuchProposal
@@ -179,6 +179,8 @@ class ServiceRoutes:
             geojson.link(f"{self._base()}/collections/{collection.name}", "collection",
                          "application/json", "De collectie"),
         ]
+        if collection is WIJKEN:
+            feature["links"].append(downloads.wijk_link(self._base(), page.ids[0]))
         return feature
 
     async def _queryables(self, request: Request, collection: Collection) -> Response:

@@ -15,10 +15,12 @@ class Settings:
     tokens: str = "config/tokens.yml"
     policy: str = "config/wijkplan.yml"
     maps: str = "data/maps"
+    downloads: str = "data/downloads"
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
-        """Settings from GEOSERVICE_STORE, _CONFIG, _URL, _TOKENS, _POLICY and _MAPS, then the overrides."""
+        """Settings from GEOSERVICE_STORE, _CONFIG, _URL, _TOKENS, _POLICY, _MAPS and _DOWNLOADS, then
+        the overrides."""
         values = {f.name: os.environ[f"GEOSERVICE_{f.name.upper()}"]
                   for f in fields(cls) if f"GEOSERVICE_{f.name.upper()}" in os.environ}
         values.update({k: v for k, v in overrides.items() if v is not None})

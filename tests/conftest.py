@@ -91,7 +91,8 @@ _numbers = itertools.count()
 def client_for(store: Store, tokens_path=None, policy=POLICY, maps=NO_MAPS) -> TestClient:
     """The API on a store, in-process (with another policy file or maps folder when given)."""
     settings = Settings(store=store.location, config=CONFIG, url="http://testserver", policy=str(policy),
-                        tokens=str(tokens_path or "no-tokens.yml"), maps=str(maps))
+                        tokens=str(tokens_path or "no-tokens.yml"), maps=str(maps),
+                        downloads=tempfile.mkdtemp(prefix="wijkplan-downloads-"))
     return TestClient(create_app(settings, store))
 
 
@@ -114,6 +115,7 @@ def writable_app(demo_path, tokens_file, tmp_path_factory):
     path = tmp_path_factory.mktemp("writable") / "wijkplan.gpkg"
     shutil.copy(demo_path, path)
     return create_app(Settings(store=str(path), config=CONFIG, url="http://testserver", policy=POLICY, maps=NO_MAPS,
+                               downloads=str(tmp_path_factory.mktemp("downloads")),
                                tokens=str(tokens_file[0])))
 
 
@@ -146,6 +148,7 @@ class LiveServer:
 def serving(location: str, directory: Path, tokens_path=None, policy=POLICY, maps=NO_MAPS):
     port = free_port()
     env = {**os.environ, "GEOSERVICE_STORE": location, "GEOSERVICE_CONFIG": CONFIG, "GEOSERVICE_MAPS": str(maps),
+           "GEOSERVICE_DOWNLOADS": str(directory / "downloads"),
            "GEOSERVICE_TOKENS": str(tokens_path or "no-tokens.yml"), "GEOSERVICE_POLICY": str(policy)}
     env.pop("GEOSERVICE_URL", None)
     log = directory / f"access-{port}.log"

@@ -341,6 +341,11 @@ class Store:
         """The rows of a query with ? marks."""
         raise NotImplementedError
 
+    @contextlib.contextmanager
+    def snapshot(self):
+        """Reads in the block, in this thread, all see the store as it was when it began."""
+        raise NotImplementedError
+
     def _select(self, collection: Collection, where: Sql, order: str, limit: int, offset: int) -> list:
         """Rows (fid, geometry, *fields in model order)."""
         raise NotImplementedError

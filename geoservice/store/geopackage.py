@@ -169,6 +169,16 @@ class GeoPackageStore(Store):
     def read(self, sql: str, params=()) -> list:
         return self._connection().execute(sql, params).fetchall()
 
+    @contextlib.contextmanager
+    def snapshot(self):
+        conn = self._connection()
+        conn.execute("BEGIN")
+        try:
+            conn.execute("SELECT 1 FROM gpkg_contents LIMIT 1").fetchall()  # the read snapshot starts here
+            yield self
+        finally:
+            conn.execute("COMMIT")
+
     def extent(self, collection_name: str):
         row = self._connection().execute(
             "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = ?",

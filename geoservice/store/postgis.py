@@ -96,6 +96,16 @@ class PostGISStore(Store):
         except psycopg.errors.IntegrityError as error:
             raise ValidationError(error.diag.message_detail or str(error)) from None
 
+    @contextlib.contextmanager
+    def snapshot(self):
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            self._local.conn = conn
+            try:
+                yield self
+            finally:
+                self._local.conn = None
+
     def read(self, query: str, params=()) -> list:
         with self._connection() as conn:
             return conn.execute(query.replace("?", "%s"), params).fetchall()

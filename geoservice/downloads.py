@@ -1,0 +1,154 @@
+"""Open-data downloads: every collection as GeoPackage (EPSG:28992), GeoJSON (CRS84) and CSV (RD
+x/y and WKT), and a GeoPackage per wijk with everything in it.
+
+A file is written from one snapshot of the store, holds published features only (never anything
+of the private tables), and is kept for as long as the versions of the tables it holds are
+unchanged: its ETag is those versions, so an unchanged file is not sent twice.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import orjson
+import pandas as pd
+import shapely
+
+from . import analysis, crs, geojson
+from .filters import equals
+from .model import COLLECTIONS, WIJKEN
+from .policy import Policy
+from .store import Query, Store
+
+FORMATS = {
+    "gpkg": ("application/geopackage+sqlite3", "GeoPackage (EPSG:28992)"),
+    "geojson": ("application/geo+json", "GeoJSON (CRS84)"),
+    "csv": ("text/csv; charset=utf-8", "CSV (RD x/y en WKT)"),
+}
+GEOMETRY_TYPES = {"MULTIPOLYGON": "MultiPolygon", "POINT": "Point", "GEOMETRY": "Unknown"}
+ALL = 10_000_000
+
+
+class NoSuchDownload(KeyError):
+    """No such collection, wijk or format."""
+
+
+@dataclass(frozen=True)
+class Download:
+    """One file: the collections it holds, for the whole municipality or one wijk."""
+
+    name: str
+    fmt: str
+    collections: tuple[str, ...]
+    wijk: str | None = None
+
+    @property
+    def media_type(self) -> str:
+        return FORMATS[self.fmt][0]
+
+
+def links(base: str, collection: str) -> list[dict]:
+    """The enclosure links of a collection's downloads."""
+    return [{"href": f"{base}/downloads/{collection}.{fmt}", "rel": "enclosure", "type": media,
+             "title": f"Download: {collection} als {label}"} for fmt, (media, label) in FORMATS.items()]
+
+
+def wijk_link(base: str, wijkcode: str) -> dict:
+    return {"href": f"{base}/downloads/wijken/{wijkcode}.gpkg", "rel": "enclosure",
+            "type": FORMATS["gpkg"][0], "title": f"Download: alles van wijk {wijkcode} als GeoPackage"}
+
+
+class Downloads:
+    """Writes downloads on demand into a folder and keeps them while they are current."""
+
+    def __init__(self, store: Store, policy: Policy, directory: str | Path):
+        self.store, self.policy, self.directory = store, policy, Path(directory)
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def find(self, name: str, fmt: str, wijk: str | None = None) -> Download:
+        if fmt not in FORMATS or (wijk is None and name not in COLLECTIONS) or (wijk is not None and fmt != "gpkg"):
+            raise NoSuchDownload(f"downloads/{name}.{fmt}")
+        if wijk is not None:
+            if not self.store.query(Query(WIJKEN.name, equals("wijkcode", wijk), limit=1)).ids:
+                raise NoSuchDownload(f"downloads/wijken/{wijk}.gpkg")
+            return Download(wijk, fmt, tuple(COLLECTIONS), wijk)
+        return Download(name, fmt, (name,))
+
+    def file(self, download: Download) -> tuple[Path, str]:
+        """The current file of a download and its ETag, written first when there is none."""
+        for name in download.collections:
+            analysis.refresh(self.store, self.policy, name)
+        with self._lock(download.name + download.fmt), self.store.snapshot():
+            etag = self._etag(download)
+            path = self.directory / f"{download.name}-{etag}.{download.fmt}"
+            if not path.exists():
+                self._write(download, path)
+        return path, etag
+
+    def _lock(self, key: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def _etag(self, download: Download) -> str:
+        versions = [f"{name}:{self.store._version(name)}" for name in download.collections]
+        return hashlib.sha256(repr((versions, download.wijk)).encode()).hexdigest()[:20]
+
+    def _write(self, download: Download, path: Path) -> None:
+        """Write the file aside, then move it into place; older versions of it go."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".partial-{path.name}")
+        partial.unlink(missing_ok=True)
+        pages = {name: self._page(name, download.wijk) for name in download.collections}
+        WRITERS[download.fmt](pages, partial)
+        partial.replace(path)
+        for old in path.parent.glob(f"{download.name}-*.{download.fmt}"):
+            if old != path:
+                old.unlink(missing_ok=True)
+
+    def _page(self, name: str, wijk: str | None):
+        where = equals("wijkcode", wijk) if wijk else None
+        return self.store.query(Query(name, where, limit=ALL))
+
+
+def _frame(name: str, page) -> pd.DataFrame:
+    """A collection's page as a table: lists and objects as JSON text."""
+    collection = COLLECTIONS[name]
+    frame = pd.DataFrame(page.properties, columns=[f.name for f in collection.fields])
+    for f in collection.fields:
+        if f.kind in ("integer-list", "object"):
+            frame[f.name] = [None if v is None else orjson.dumps(v, option=orjson.OPT_NON_STR_KEYS).decode()
+                             for v in frame[f.name]]
+    if collection.id_field == "id":
+        frame.insert(0, "id", page.ids)
+    return frame
+
+
+def _write_geopackage(pages: dict, path: Path) -> None:
+    for name, page in pages.items():
+        frame = gpd.GeoDataFrame(_frame(name, page), geometry=gpd.GeoSeries(page.geometries, crs=crs.STORAGE))
+        frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio",
+                      geometry_type=GEOMETRY_TYPES[COLLECTIONS[name].storage_geometry_type])
+
+
+def _write_geojson(pages: dict, path: Path) -> None:
+    [page] = pages.values()
+    document = {"type": "FeatureCollection", "features": geojson.features(page, crs.CRS84)}
+    path.write_bytes(orjson.dumps(document))
+
+
+def _write_csv(pages: dict, path: Path) -> None:
+    [(name, page)] = pages.items()
+    frame = _frame(name, page)
+    geoms = np.asarray(page.geometries, dtype=object)
+    points = shapely.point_on_surface(geoms)
+    frame["x"], frame["y"] = np.round(shapely.get_x(points), 2), np.round(shapely.get_y(points), 2)
+    frame["wkt"] = shapely.to_wkt(geoms, rounding_precision=2)
+    frame.to_csv(path, index=False, encoding="utf-8")
+
+
+WRITERS = {"gpkg": _write_geopackage, "geojson": _write_geojson, "csv": _write_csv}
