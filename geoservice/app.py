@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import downloads, openapi
+from . import catalogue, downloads, openapi
 from .access import Access
 from .auth import Tokens
 from .config import load_config
@@ -79,6 +79,33 @@ def _with_downloads(document: dict, base: str) -> dict:
     return document
 
 
+def _service_links(maps: Path):
+    """Completes the landing page with links to the catalogue, the field dictionary and (once
+    built) the maps."""
+    def complete(document: dict, base: str) -> dict:
+        links = [{"href": f"{base}/catalogus", "rel": "describedby", "type": "application/ld+json",
+                  "title": "DCAT-AP-catalogus van de datasets en downloads"},
+                 {"href": f"{base}/velden", "rel": "describedby", "type": "application/json",
+                  "title": "Veldenlijst: betekenis, type en toegestane waarden van elk veld"}]
+        if (maps / "index.html").exists():
+            links.append({"href": f"{base}/maps/", "rel": "alternate", "type": "text/html",
+                          "title": "Kaarten van de gemeente, elke wijk en elke buurt"})
+        document["links"] = [*document.get("links", []), *links]
+        return document
+    return complete
+
+
+def _metadata(api: API, document):
+    async def endpoint(request: Request) -> Response:
+        try:
+            check_page_parameters(request)
+        except HttpError as error:
+            return error_response(error)
+        content, media_type = document(api)
+        return Response(orjson.dumps(content), media_type=media_type)
+    return endpoint
+
+
 def _openapi_json(api: API):
     async def openapi_json(request: Request) -> Response:
         return Response(orjson.dumps(api.openapi), media_type="application/vnd.oai.openapi+json;version=3.0")
@@ -93,7 +120,7 @@ def _map_routes(directory: str) -> list:
     return [*assets, Mount("/maps", StaticFiles(directory=directory, html=True), name="maps")]
 
 
-def _routes(api: API, service: ServiceRoutes, participation: ParticipationRoutes) -> list:
+def _routes(api: API, service: ServiceRoutes, participation: ParticipationRoutes, maps: Path) -> list:
     collection = "/collections/{collection_id}"
     proposal = "/collections/voorstellen/items/{item_id}"
     return [
@@ -101,7 +128,10 @@ def _routes(api: API, service: ServiceRoutes, participation: ParticipationRoutes
         Route(f"{proposal}/steun", participation.support, methods=["GET", "HEAD", "POST", "DELETE"]),
         Route(f"{proposal}/reacties", participation.reactions, methods=["GET", "HEAD", "POST"]),
         Route(f"{proposal}/reacties/{{reaction_id}}", participation.reaction, methods=["PATCH"]),
-        Route("/", _endpoint(api, core_api.landing_page)),
+        Route("/", _endpoint(api, core_api.landing_page, complete=_service_links(maps))),
+        Route("/catalogus", _metadata(api, lambda api: (catalogue.catalogue(api.config, api.base_url.rstrip("/")),
+                                                        "application/ld+json"))),
+        Route("/velden", _metadata(api, lambda api: (catalogue.field_dictionary(), "application/json"))),
         Route("/openapi", _endpoint(api, core_api.openapi_)),
         Route("/openapi.json", _openapi_json(api)),
         Route("/conformance", service.conformance),
@@ -133,6 +163,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         Middleware(ApiVersion),
     ]
     downloads = DownloadRoutes(Downloads(store, policy, settings.downloads))
-    routes = [*_routes(api, service, ParticipationRoutes(service)), *_map_routes(settings.maps),
+    routes = [*_routes(api, service, ParticipationRoutes(service), Path(settings.maps)), *_map_routes(settings.maps),
               Route("/downloads/wijken/{wijk}.gpkg", downloads.wijk), Route("/downloads/{name}.{fmt}", downloads.file)]
     return Starlette(routes=routes, middleware=middleware)

@@ -288,6 +288,28 @@ def participation_paths() -> dict:
     }
 
 
+def metadata_paths() -> dict:
+    """The catalogue, the field dictionary and the downloads."""
+    def file(operation_id: str, summary: str, parameters: list) -> dict:
+        media = {"application/geopackage+sqlite3": {"schema": {"type": "string", "format": "binary"}},
+                 "application/geo+json": {"schema": {"type": "object"}},
+                 "text/csv": {"schema": {"type": "string"}}}
+        return {"get": {"operationId": operation_id, "summary": summary, "parameters": parameters,
+                        "responses": {"200": _response(summary, media), "304": {"description": "Unchanged."},
+                                      **_errors("404")}}}
+    collection = {"name": "collection", "in": "path", "required": True,
+                  "schema": {"type": "string", "enum": list(COLLECTIONS)}}
+    fmt = {"name": "format", "in": "path", "required": True, "schema": {"type": "string",
+                                                                          "enum": ["gpkg", "geojson", "csv"]}}
+    wijk = {"name": "wijkcode", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {
+        "/catalogus": _plain("catalogue", "DCAT-AP catalogue of the datasets", "application/ld+json"),
+        "/velden": _plain("field-dictionary", "Field dictionary of every collection"),
+        "/downloads/{collection}.{format}": file("download", "A collection as a file", [collection, fmt]),
+        "/downloads/wijken/{wijkcode}.gpkg": file("download-wijk", "Everything of one wijk as GeoPackage", [wijk]),
+    }
+
+
 def document(config: dict) -> dict:
     """The API document for a pygeoapi configuration completed by config.load_config."""
     metadata = config["metadata"]
@@ -311,6 +333,7 @@ def document(config: dict) -> dict:
         paths[f"{base}/items/{{featureId}}"] = _item_operations(collection)
         schemas.update(_collection_schemas(collection))
     paths.update(participation_paths())
+    paths.update(metadata_paths())
     return {
         "openapi": "3.0.3",
         "info": {"title": metadata["identification"]["title"]["en"], "version": __version__,

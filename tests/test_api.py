@@ -251,3 +251,32 @@ def test_every_collection_links_its_licence(client):
     for name in COLLECTIONS:
         links = client.get(f"/collections/{name}", params={"f": "json"}).json()["links"]
         assert any(link["rel"] == "license" and "creativecommons.org/licenses/by/4.0" in link["href"] for link in links)
+
+
+def test_the_landing_page_links_catalogue_and_field_dictionary(client):
+    links = {link["href"].replace("http://testserver", ""): link for link in client.get("/?f=json").json()["links"]}
+    assert {"/catalogus", "/velden"} <= set(links)
+
+
+def test_the_catalogue_describes_every_collection_with_its_distributions(client):
+    response = client.get("/catalogus")
+    assert response.headers["Content-Type"] == "application/ld+json"
+    catalogue = response.json()
+    assert catalogue["@type"] == "dcat:Catalog"
+    datasets = {d["dct:identifier"]: d for d in catalogue["dcat:dataset"]}
+    assert set(datasets) == set(COLLECTIONS)
+    for name, dataset in datasets.items():
+        urls = [d.get("dcat:downloadURL", d.get("dcat:accessURL"))["@id"].replace("http://testserver", "")
+                for d in dataset["dcat:distribution"]]
+        assert f"/collections/{name}/items" in urls and f"/downloads/{name}.gpkg" in urls
+        assert dataset["dct:license"]["@id"] == "https://creativecommons.org/licenses/by/4.0/"
+    assert datasets["buurten"]["dct:rights"] == "Bron: CBS, Kadaster"
+
+
+def test_the_field_dictionary_comes_from_the_model(client):
+    fields = client.get("/velden").json()
+    status = next(f for f in fields["voorstellen"]["velden"] if f["naam"] == "status")
+    assert status["waarden"][:2] == ["ingediend", "gepubliceerd"] and status["verplicht"]
+    steun = next(f for f in fields["voorstellen"]["velden"] if f["naam"] == "steun")
+    assert steun["afgeleid"] and steun["type"] == "integer"
+    assert set(fields) == set(COLLECTIONS)

@@ -107,6 +107,8 @@ def test_every_area_has_a_map_linked_from_the_index(mapped):
     links = set(re.findall(r'<a href="([^"]+)"', index.text))
     assert links == {"overzicht.html", *[f"{kind}/{code}.html" for kind, _, code in _pages(store)]}
     assert len(links) == 1 + 9 + 44
+    landing = [link["href"] for link in httpx.get(f"{server.url}/?f=json").json()["links"]]
+    assert f"{server.url}/maps/" in landing
 
 
 def test_every_map_draws_what_the_api_holds_with_no_error_and_no_third_party(mapped, browser):
