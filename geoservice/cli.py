@@ -51,6 +51,24 @@ def _maps(args, settings: Settings) -> None:
     print(f"{len(written)} maps and their index written to {settings.maps} in {time.perf_counter() - started:.1f} s")
 
 
+def _export(args, settings: Settings) -> None:
+    from . import backup
+    from .store import open_store
+
+    backup.export(open_store(settings.store), args.file)
+    print(f"the store is copied to {args.file}")
+
+
+def _restore(args, settings: Settings) -> None:
+    from . import backup
+    from .store import store_exists
+
+    if store_exists(settings.store) and not args.force:
+        raise SystemExit(f"{settings.store} holds a store; use --force to replace it")
+    backup.restore(args.file, settings.store)
+    print(f"the store is restored from {args.file}")
+
+
 def _serve(args, settings: Settings) -> None:
     import uvicorn
 
@@ -87,6 +105,16 @@ def parser() -> argparse.ArgumentParser:
 
     maps = commands.add_parser("maps", help="build the map of the municipality, of every wijk and of every buurt")
     maps.set_defaults(run=_maps)
+
+    export = commands.add_parser("export", help="copy the whole store, consistently, to a GeoPackage (also "
+                                                "while the service runs)")
+    export.add_argument("file", help="the GeoPackage to write")
+    export.set_defaults(run=_export)
+    restore = commands.add_parser("restore", help="replace the store by a copy written by export (stop the "
+                                                  "service first)")
+    restore.add_argument("file", help="a GeoPackage written by export")
+    restore.add_argument("--force", action="store_true", help="replace an existing store")
+    restore.set_defaults(run=_restore)
 
     serve = commands.add_parser("serve", help="serve the OGC API under uvicorn")
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))

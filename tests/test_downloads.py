@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from geoservice.model import COLLECTIONS
-from test_participation import CONTACT, feature, headers, path_of, publish, submit
+from test_participation import CONTACT, feature, path_of, publish, submit
 
 
 def _enclosures(client, collection) -> dict:

@@ -363,8 +363,12 @@ class Store:
     def _encode_value(self, f: Field, value):
         raise NotImplementedError
 
-    def _insert_rows(self, tx, collection: Collection, geoms, rows: list[list]) -> list[int]:
-        """Insert rows (and touch the table); the new fids."""
+    def _insert_rows(self, tx, collection: Collection, geoms, rows: list[list], fids=None) -> list[int]:
+        """Insert rows (and touch the table), with the fids given or new ones; the fids."""
+        raise NotImplementedError
+
+    def _continue_ids(self, tx) -> None:
+        """After rows were inserted with their own ids: new ids follow the largest."""
         raise NotImplementedError
 
     def _update_row(self, tx, collection: Collection, feature_id, geom, row: list) -> None:

@@ -213,15 +213,17 @@ class GeoPackageStore(Store):
         return value
 
     # -- writing -----------------------------------------------------------------------
-    def _insert_rows(self, tx, collection, geoms, rows) -> list[int]:
+    def _insert_rows(self, tx, collection, geoms, rows, fids=None) -> list[int]:
         names = ", ".join(f'"{f.name}"' for f in collection.fields)
         marks = ", ".join("?" * len(collection.fields))
-        sql = f'INSERT INTO "{collection.name}" (geom, {names}) VALUES (?, {marks})'
         blobs = gpkg.encode(geoms, STORAGE_SRID)
-        first = self._last_fid(tx, collection.name)
-        tx.executemany(sql, [(b, *row) for b, row in zip(blobs, rows)])
+        if fids is None:
+            first = self._last_fid(tx, collection.name)
+            fids = list(range(first + 1, first + 1 + len(rows)))
+        tx.executemany(f'INSERT INTO "{collection.name}" (fid, geom, {names}) VALUES (?, ?, {marks})',
+                       [(fid, b, *row) for fid, b, row in zip(fids, blobs, rows)])
         self._touch(tx, collection.name, geoms)
-        return list(range(first + 1, first + 1 + len(rows)))
+        return fids
 
     def _update_row(self, tx, collection, feature_id, geom, row) -> None:
         assignments = ", ".join(f'"{n}" = ?' for n in ["geom", *(f.name for f in collection.fields)])
@@ -239,6 +241,9 @@ class GeoPackageStore(Store):
         row = conn.execute("SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), "
                            f'coalesce((SELECT max(fid) FROM "{table}"), 0))', (table,)).fetchone()
         return row[0]
+
+    def _continue_ids(self, tx) -> None:
+        """New ids follow the largest already (AUTOINCREMENT does so by itself)."""
 
     def _lock_row(self, tx, table: str, key: str, value) -> bool:
         # BEGIN IMMEDIATE holds the whole file against other writers already

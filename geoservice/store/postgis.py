@@ -134,14 +134,16 @@ class PostGISStore(Store):
         return value
 
     # -- writing -----------------------------------------------------------------------
-    def _insert_rows(self, tx, collection, geoms, rows) -> list[int]:
+    def _insert_rows(self, tx, collection, geoms, rows, fids=None) -> list[int]:
         names = ", ".join(f'"{f.name}"' for f in collection.fields)
         marks = ", ".join(["%s"] * len(collection.fields))
-        statement = (f'INSERT INTO "{collection.name}" (geom, {names}) '
-                     f'VALUES (ST_GeomFromWKB(%s, {STORAGE_SRID}), {marks}) RETURNING fid')
+        given = fids is not None
+        statement = (f'INSERT INTO "{collection.name}" ({"fid, " if given else ""}geom, {names}) '
+                     f'VALUES ({"%s, " if given else ""}ST_GeomFromWKB(%s, {STORAGE_SRID}), {marks}) RETURNING fid')
         wkbs = shapely.to_wkb(geoms)
+        values = [(*((fids[i],) if given else ()), w, *row) for i, (w, row) in enumerate(zip(wkbs, rows))]
         with tx.conn.cursor() as cursor:
-            cursor.executemany(statement, [(w, *row) for w, row in zip(wkbs, rows)], returning=True)
+            cursor.executemany(statement, values, returning=True)
             fids = []
             while True:
                 fids.append(cursor.fetchone()[0])
@@ -159,6 +161,13 @@ class PostGISStore(Store):
     def _delete_row(self, tx, collection, feature_id) -> None:
         tx.execute(f'DELETE FROM "{collection.name}" WHERE {self._key(collection)} = ?', (feature_id,))
         self._touch(tx, collection.name, [])
+
+    def _continue_ids(self, tx) -> None:
+        """After rows came in with their own ids: new ids follow the largest."""
+        for table in [*COLLECTIONS, "reacties", "auditlog"]:
+            key = "fid" if table in COLLECTIONS else "id"
+            tx.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{key}'), "
+                       f'coalesce((SELECT max({key}) FROM "{table}"), 0) + 1, false)')
 
     def _lock_row(self, tx, table: str, key: str, value) -> bool:
         return tx.execute(f'SELECT 1 FROM "{table}" WHERE {key} = ? FOR UPDATE', (value,)).fetchone() is not None
