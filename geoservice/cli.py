@@ -69,6 +69,20 @@ def _restore(args, settings: Settings) -> None:
     print(f"the store is restored from {args.file}")
 
 
+def _import(args, settings: Settings) -> None:
+    from . import importer
+    from .store import open_store
+
+    try:
+        report = importer.load(open_store(settings.store), args.file, args.collectie,
+                               importer.Mapping.load(args.mapping), args.skip_invalid, progress=True)
+    except importer.SourceError as error:
+        raise SystemExit(str(error)) from None
+    print("\n".join(report.lines()))
+    if report.rejected and not args.skip_invalid:
+        raise SystemExit("nothing stored: mend the rejected rows, or use --skip-invalid to store the others")
+
+
 def _serve(args, settings: Settings) -> None:
     import uvicorn
 
@@ -105,6 +119,14 @@ def parser() -> argparse.ArgumentParser:
 
     maps = commands.add_parser("maps", help="build the map of the municipality, of every wijk and of every buurt")
     maps.set_defaults(run=_maps)
+
+    load = commands.add_parser("import", help="load wijken, buurten, projecten or voorstellen from GeoPackage, "
+                                              "Shapefile, GeoJSON or CSV")
+    load.add_argument("file", help="the file to load")
+    load.add_argument("--collectie", required=True, choices=["wijken", "buurten", "projecten", "voorstellen"])
+    load.add_argument("--mapping", help="YAML: velden (field: column), vast (field: value), sleutel, laag, x, y, crs")
+    load.add_argument("--skip-invalid", action="store_true", help="store the valid rows even when others are rejected")
+    load.set_defaults(run=_import)
 
     export = commands.add_parser("export", help="copy the whole store, consistently, to a GeoPackage (also "
                                                 "while the service runs)")
