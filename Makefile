@@ -80,7 +80,7 @@ maps: setup
 # Re-resolve the pinned versions after changing dependencies in pyproject.toml.
 lock: setup
 	$(BIN)/pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.12 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra notebooks --python-version 3.12 -o requirements.lock
 	$(BIN)/uv pip compile benchmarks/requirements.in --python-version 3.12 -o benchmarks/requirements.lock
 
 clean:
