@@ -74,7 +74,8 @@ def test_downloads_hold_no_personal_data(store_client, tokens):
     assert b"steunbetuigingen" not in gpkg and b"deelname" not in gpkg and b"auditlog" not in gpkg
 
 
-@pytest.mark.parametrize("path", ["/downloads/bomen.gpkg", "/downloads/projecten.shp", "/downloads/wijken/WK999999.gpkg"])
+@pytest.mark.parametrize("path", ["/downloads/bomen.gpkg", "/downloads/projecten.shp",
+                                  "/downloads/wijken/WK999999.gpkg"])
 def test_unknown_downloads_are_404(client, path):
     assert client.get(path).status_code == 404
 

@@ -19,7 +19,8 @@ def served(demo_path, tmp_path_factory):
 def test_notebook_runs_against_the_service(path, served, monkeypatch, tmp_path):
     monkeypatch.setenv("WIJKPLAN_URL", served.url)
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    client = NotebookClient(notebook, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}})
     client.execute()
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.output_type == "error"]
