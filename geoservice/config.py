@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
+import pygeoapi
 from pygeoapi.util import yaml_load
 
 from . import crs
@@ -11,6 +13,8 @@ from .model import COLLECTIONS, DEMO_SOURCE, Collection
 from .settings import Settings
 from .store import Query
 
+TEMPLATES = Path(__file__).parent / "templates"  # the service's own pages; pygeoapi's for the rest
+PYGEOAPI_STATIC = Path(pygeoapi.__file__).parent / "static"
 DEMO_NOTE = {
     "nl": " DEMO: fictieve, gegenereerde gegevens op echte CBS-grenzen; geen echte plannen.",
     "en": " DEMO: fictitious generated data on real CBS boundaries; not real plans.",
@@ -22,6 +26,7 @@ def load_config(settings: Settings, store) -> dict:
     with open(settings.config, encoding="utf-8") as handle:
         config = yaml_load(handle)
     config["server"]["url"] = settings.url.rstrip("/")
+    config["server"]["templates"] = {"path": str(TEMPLATES), "static": str(PYGEOAPI_STATIC)}
     resources = config.get("resources") or {}
     config["resources"] = {name: _resource(collection, resources.get(name, {}), settings, store)
                            for name, collection in COLLECTIONS.items()}

@@ -280,3 +280,9 @@ def test_the_field_dictionary_comes_from_the_model(client):
     steun = next(f for f in fields["voorstellen"]["velden"] if f["naam"] == "steun")
     assert steun["afgeleid"] and steun["type"] == "integer"
     assert set(fields) == set(COLLECTIONS)
+
+
+def test_the_landing_page_in_a_browser_leads_to_maps_downloads_and_metadata(client):
+    page = client.get("/", headers={"Accept": "text/html"}).text
+    for href in ("/maps/", "/catalogus", "/velden", "/collections?f=html", "/openapi?f=html"):
+        assert f'href="http://testserver{href}"' in page
