@@ -11,7 +11,6 @@ import html
 import logging
 import re
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,14 +43,6 @@ ALL = 10_000_000
 SAFE_CODE = re.compile(r"[A-Za-z0-9_-]+")
 
 
-@dataclass
-class Features:
-    """One collection prepared for the maps: CRS84 GeoJSON features and their properties."""
-
-    features: list[dict]
-    properties: list[dict]
-
-
 def _geometries(page, tolerance: float = SIMPLIFY_M) -> list[dict]:
     simplified = shapely.simplify(page.geometries, tolerance, preserve_topology=True)
     lonlat = shapely.set_precision(crs.from_storage(simplified, crs.CRS84), 10 ** -DECIMALS)
@@ -73,7 +64,6 @@ def _popup(title: str, lines: list[tuple[str, object]]) -> str:
 class Layers:
     """What the maps show of the whole municipality, read once for a batch of maps."""
 
-    store: Store
     projects: object
     proposals: object
     koppelkansen: object
@@ -84,7 +74,7 @@ class Layers:
     def read(cls, store: Store, policy: Policy) -> "Layers":
         analysis.refresh_all(store, policy)
         read = lambda name: store.query(Query(name, limit=ALL))  # noqa: E731 - published features only
-        return cls(store, read("projecten"), read("voorstellen"), read("koppelkansen"), read("wijken"),
+        return cls(read("projecten"), read("voorstellen"), read("koppelkansen"), read("wijken"),
                    read("buurten"))
 
 
@@ -395,7 +385,6 @@ class Refresher:
     def __init__(self, store: Store, policy: Policy, directory: str | Path):
         self.store, self.policy, self.directory = store, policy, Path(directory)
         self._pending: set[str] = set()
-        self._busy = False
         self._wake = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="kaarten", daemon=True)
         self._thread.start()
@@ -408,27 +397,13 @@ class Refresher:
             self._pending.update(c for c in codes if c)
             self._wake.notify()
 
-    def idle(self, seconds: float = 30) -> bool:
-        """Wait until every noted change is on the maps (for tests and shutdown)."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            with self._wake:
-                if not self._pending and not self._busy:
-                    return True
-            time.sleep(0.05)
-        return False
-
     def _run(self) -> None:
         while True:
             with self._wake:
                 while not self._pending:
                     self._wake.wait()
                 codes, self._pending = self._pending, set()
-                self._busy = True
             try:
                 build(self.store, self.policy, self.directory, only=codes)
             except Exception:  # noqa: BLE001 - a failed rebuild must not stop later ones
                 logging.getLogger(__name__).exception("rebuilding the maps of %s failed", sorted(codes))
-            finally:
-                with self._wake:
-                    self._busy = False
