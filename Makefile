@@ -9,9 +9,10 @@ MAPS := data/maps/index.html
 STAMP := $(VENV)/.installed
 JS_STAMP := node_modules/.installed
 # Debian/Ubuntu packages: npm installs Leaflet for the maps; the tests need PostgreSQL with PostGIS
-# (they start their own cluster) and Chromium (the maps are tested in it).
+# (they start their own cluster), Chromium (the maps are tested in it) and QGIS for the system
+# Python (the QGIS project is opened in it).
 SETUP_PACKAGES := npm
-TEST_PACKAGES := postgresql-postgis chromium
+TEST_PACKAGES := postgresql-postgis chromium python3-qgis
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 BENCH_VENV := .venv-bench

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import catalogue, downloads, openapi
+from . import catalogue, downloads, openapi, qgis
 from .access import Access
 from .auth import Tokens
 from .config import load_config
@@ -86,13 +86,23 @@ def _service_links(maps: Path):
         links = [{"href": f"{base}/catalogus", "rel": "describedby", "type": "application/ld+json",
                   "title": "DCAT-AP-catalogus van de datasets en downloads"},
                  {"href": f"{base}/velden", "rel": "describedby", "type": "application/json",
-                  "title": "Veldenlijst: betekenis, type en toegestane waarden van elk veld"}]
+                  "title": "Veldenlijst: betekenis, type en toegestane waarden van elk veld"},
+                 {"href": f"{base}/qgis/wijkplan.qgs", "rel": "alternate", "type": "application/x-qgis-project",
+                  "title": "QGIS-project met alle collecties in RD New"}]
         if (maps / "index.html").exists():
             links.append({"href": f"{base}/maps/", "rel": "alternate", "type": "text/html",
                           "title": "Kaarten van de gemeente, elke wijk en elke buurt"})
         document["links"] = [*document.get("links", []), *links]
         return document
     return complete
+
+
+def _qgis_project(api: API, store: Store):
+    async def endpoint(request: Request) -> Response:
+        content = await run_in_threadpool(qgis.project, store, api.base_url.rstrip("/"))
+        return Response(content, media_type="application/x-qgis-project",
+                        headers={"Content-Disposition": 'attachment; filename="wijkplan.qgs"'})
+    return endpoint
 
 
 def _metadata(api: API, document):
@@ -164,5 +174,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     ]
     downloads = DownloadRoutes(Downloads(store, policy, settings.downloads))
     routes = [*_routes(api, service, ParticipationRoutes(service), Path(settings.maps)), *_map_routes(settings.maps),
+              Route("/qgis/wijkplan.qgs", _qgis_project(api, store)),
               Route("/downloads/wijken/{wijk}.gpkg", downloads.wijk), Route("/downloads/{name}.{fmt}", downloads.file)]
     return Starlette(routes=routes, middleware=middleware)
