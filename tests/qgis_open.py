@@ -13,8 +13,9 @@ application = QgsApplication([], False)
 application.initQgis()
 project = QgsProject.instance()
 opened = project.read(sys.argv[1])
-layers = {re.search(r"typename='([^']+)'", layer.source()).group(1): {"valid": layer.isValid(), "features": layer.featureCount(),
-                       "renderer": layer.renderer().type() if layer.renderer() else None,
-                       "labels": layer.labelsEnabled()} for layer in project.mapLayers().values()}
+layers = {re.search(r"typename='([^']+)'", layer.source()).group(1): {
+    "valid": layer.isValid(), "features": layer.featureCount(),
+    "renderer": layer.renderer().type() if layer.renderer() else None,
+    "labels": layer.labelsEnabled()} for layer in project.mapLayers().values()}
 print(json.dumps({"opened": opened, "crs": project.crs().authid(), "layers": layers}))
 application.exitQgis()
