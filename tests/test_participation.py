@@ -134,6 +134,17 @@ def test_a_submitted_proposal_is_ingediend_and_seen_only_by_its_submitter(store_
     assert store_client.get(path, headers=headers(tokens, "moderator")).status_code == 200
 
 
+
+def test_a_submitter_sees_no_other_unpublished_features(store):
+    hidden = [fid for fid in store.query(Query("statuswijzigingen", limit=10_000, published_only=False)).ids
+              if fid not in store.query(Query("statuswijzigingen", limit=10_000)).ids]
+    with store.transaction() as tx:  # a proposal of this participant whose id is that of a hidden change
+        tx.execute("INSERT INTO deelname (voorstel, client, deelnemer) VALUES (?, 'test', 'sleutel') "
+                   "ON CONFLICT DO NOTHING", (hidden[0],))
+    seen = store.query(Query("statuswijzigingen", limit=10_000, owner="sleutel")).ids
+    assert hidden[0] not in seen
+
+
 @pytest.mark.parametrize("properties,field", [
     ({**PROPOSAL, "status": "gepubliceerd"}, "status"),
     ({**PROPOSAL, "reden": "zelf goedgekeurd"}, "reden"),

@@ -18,7 +18,7 @@ import shapely
 
 from ..cql2sql import Dialect, Sql, to_sql
 from ..filters import published
-from ..model import COLLECTIONS, SYSTEM, Collection, Field
+from ..model import COLLECTIONS, SYSTEM, VOORSTELLEN, Collection, Field
 from ..validation import ValidationError, check_geometries, check_properties, check_transition, format_datetime
 from . import history, participation, private
 from .private import Actor, Private
@@ -136,7 +136,7 @@ class Store:
     def _where(self, collection: Collection, filter_, published_only: bool, owner: str | None = None) -> Sql:
         dialect = self.dialect(collection)
         visible = to_sql(published(collection) if published_only else None, dialect)
-        if owner is not None and published_only:
+        if owner is not None and published_only and collection is VOORSTELLEN:  # who submitted is kept per proposal
             visible = Sql("(") + visible + Sql(" OR ") + private.owned_by(owner, dialect.mark) + Sql(")")
         return Sql("(") + to_sql(filter_, dialect) + Sql(" AND ") + visible + Sql(")")
 
