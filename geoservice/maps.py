@@ -11,7 +11,7 @@ import html
 import logging
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import folium
@@ -69,6 +69,18 @@ class Layers:
     koppelkansen: object
     wijken: object
     buurten: object
+    _codes: dict = field(default_factory=dict, repr=False)
+
+    def part(self, page, key: str | None, code: str | None):
+        """The features of one of the pages whose `key` is `code` (all of them for no key)."""
+        if key is None:
+            return page
+        codes = self._codes.get((id(page), key))
+        if codes is None:  # read once per page and key, then compared as an array for every map
+            codes = self._codes[(id(page), key)] = np.array([p[key] for p in page.properties], dtype=object)
+        rows = np.flatnonzero(codes == code)
+        return Page([page.ids[i] for i in rows], [page.properties[i] for i in rows], page.geometries[rows],
+                    len(rows))
 
     @classmethod
     def read(cls, store: Store, policy: Policy) -> "Layers":
@@ -76,16 +88,6 @@ class Layers:
         read = lambda name: store.query(Query(name, limit=ALL))  # noqa: E731 - published features only
         return cls(read("projecten"), read("voorstellen"), read("koppelkansen"), read("wijken"),
                    read("buurten"))
-
-
-def _select(page, key: str, code: str | None) -> np.ndarray:
-    if code is None:
-        return np.arange(len(page.ids))
-    return np.array([i for i, p in enumerate(page.properties) if p[key] == code], dtype=int)
-
-
-def _subset(page, rows):
-    return Page([page.ids[i] for i in rows], [page.properties[i] for i in rows], page.geometries[rows], len(rows))
 
 
 # -- pages ------------------------------------------------------------------------------
@@ -122,8 +124,8 @@ def areas(layers: Layers) -> list[Area]:
 def render(layers: Layers, area: Area, base_map: str = "pdok") -> str:
     """The HTML page of one area's map."""
     key = {"stad": None, "wijk": "wijkcode", "buurt": "buurtcode"}[area.kind]
-    pick = (lambda page: page) if key is None else (lambda page: _subset(page, _select(page, key, area.code)))
-    projects, proposals, koppelkansen = pick(layers.projects), pick(layers.proposals), pick(layers.koppelkansen)
+    projects, proposals, koppelkansen = (layers.part(page, key, area.code) for page in
+                                         (layers.projects, layers.proposals, layers.koppelkansen))
     static = "../" * (area.depth - 1) + "static"
     fmap = _base(base_map, static)
     _boundaries(fmap, layers, area)
@@ -151,12 +153,11 @@ def _base(base_map: str, static: str) -> folium.Map:
 def _boundaries(fmap: folium.Map, layers: Layers, area: Area) -> None:
     """The area's boundary over its surroundings; the view fitted to it."""
     if area.kind == "buurt":
-        wijk = next(p["wijkcode"] for p in layers.buurten.properties if p["buurtcode"] == area.code)
-        around = _subset(layers.buurten, _select(layers.buurten, "wijkcode", wijk))
-        own = _subset(layers.buurten, _select(layers.buurten, "buurtcode", area.code))
+        own = layers.part(layers.buurten, "buurtcode", area.code)
+        around = layers.part(layers.buurten, "wijkcode", own.properties[0]["wijkcode"])
     else:
         around = layers.wijken
-        own = around if area.kind == "stad" else _subset(around, _select(around, "wijkcode", area.code))
+        own = layers.part(around, None if area.kind == "stad" else "wijkcode", area.code)
     plain = [{} for _ in around.ids]
     folium.GeoJson({"type": "FeatureCollection", "features": _features(around, plain)}, name="Omgeving",
                    control=False, style_function=lambda f: {"color": "#555", "weight": 1, "fill": False,
