@@ -7,8 +7,10 @@ cql2sql turns into SQL.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 
+import orjson
 import pygeofilter.parsers
 import shapely
 from lark import Lark, v_args
@@ -16,7 +18,8 @@ from lark.exceptions import LarkError
 from pygeofilter import ast, values
 from pygeofilter.parsers.wkt import WKTTransformer
 
-from .model import Collection
+from .model import SAFE_INTEGER, Collection
+from .validation import ValidationError, parse_date, parse_moment
 
 GEOMETRY_PROPERTY = "geometry"
 SPATIAL = {
@@ -36,23 +39,30 @@ COMPARISONS = {"=": ast.Equal, "<>": ast.NotEqual, "<": ast.LessThan, "<=": ast.
                ">": ast.GreaterThan, ">=": ast.GreaterEqual}
 
 
+# What one filter may ask: the service evaluates filters of this size within its time budget.
+MAX_PREDICATES = 100  # comparisons, spatial and temporal functions, ...
+MAX_NESTING = 12  # AND within OR within NOT ... (a chain of one operator counts once)
+MAX_LIST = 1000  # values of one IN
+MAX_JSON_DEPTH = 64
+MAX_VERTICES = 10_000  # of all geometry literals together
+
+
 class FilterError(ValueError):
     """A filter that cannot be read or evaluated; the message says why."""
 
 
-def _date(text: str) -> dt.date:
+def _date(text) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise FilterError(f"not a date: {text!r}") from None
+        return parse_date("date", text)
+    except ValidationError as error:
+        raise FilterError(str(error)) from None
 
 
-def _timestamp(text: str) -> dt.datetime:
+def _timestamp(text) -> dt.datetime:
     try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise FilterError(f"not a timestamp: {text!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        return parse_moment("timestamp", text)
+    except ValidationError as error:
+        raise FilterError(str(error)) from None
 
 
 def _like(lhs, pattern, negate: bool) -> ast.Like:
@@ -133,8 +143,10 @@ class _TextTransformer(WKTTransformer):
     def SIGNED_FLOAT(self, token): return float(token)
 
 
-def _bound(text: str):
+def _bound(text):
     """A date (also as GDAL writes one: 2027-01-01T) or a timestamp."""
+    if not isinstance(text, str):
+        raise FilterError(f"not a date or timestamp: {text!r}")
     return _date(text.removesuffix("T")) if len(text.removesuffix("T")) == 10 else _timestamp(text)
 
 
@@ -145,13 +157,38 @@ _PARSER = Lark.open(
 
 
 def parse_text(text: str):
-    """CQL2 text -> pygeofilter AST."""
+    """CQL2 text -> pygeofilter AST, of a size the service evaluates."""
     try:
-        return _PARSER.parse(text)
+        node = _PARSER.parse(text)
     except FilterError:
         raise
     except LarkError as error:
         raise FilterError(f"cannot read the CQL2 text: {str(error).splitlines()[0]}") from None
+    return check_size(node)
+
+
+def check_size(node):
+    """The filter itself, when it asks no more than the limits allow; FilterError otherwise."""
+    predicates, vertices, stack = 0, 0, [(node, 0, None)]
+    while stack:
+        current, nesting, parent = stack.pop()
+        if isinstance(current, (ast.And, ast.Or, ast.Not)):
+            nesting += type(current) is not parent
+            if nesting > MAX_NESTING:
+                raise FilterError(f"nested more than {MAX_NESTING} levels deep")
+            stack.extend((child, nesting, type(current)) for child in current.get_sub_nodes())
+            continue
+        predicates += 1
+        if isinstance(current, ast.In) and len(current.sub_nodes) > MAX_LIST:
+            raise FilterError(f"IN lists at most {MAX_LIST} values")
+        if isinstance(current, ast.SpatialComparisonPredicate):
+            vertices += sum(shapely.get_num_coordinates(literal_shape(side)) for side in (current.lhs, current.rhs)
+                            if isinstance(side, (values.Geometry, values.Envelope)))
+    if predicates > MAX_PREDICATES:
+        raise FilterError(f"more than {MAX_PREDICATES} conditions")
+    if vertices > MAX_VERTICES:
+        raise FilterError(f"geometries of more than {MAX_VERTICES} vertices in all")
+    return node
 
 
 def dates_from_text(node, collection: Collection):
@@ -172,9 +209,24 @@ def dates_from_text(node, collection: Collection):
     return node
 
 
-def parse_json(document):
-    """CQL2 JSON (already decoded) -> pygeofilter AST."""
-    return _walk(document)
+def parse_json(text: str):
+    """CQL2 JSON -> pygeofilter AST, of a size the service evaluates."""
+    try:
+        document = orjson.loads(text)
+    except orjson.JSONDecodeError as error:
+        raise FilterError(f"not JSON: {error}") from None
+    _check_depth(document)
+    return check_size(_walk(document))
+
+
+def _check_depth(document) -> None:
+    stack = [(document, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise FilterError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
+        children = current.values() if isinstance(current, dict) else current if isinstance(current, list) else ()
+        stack.extend((child, depth + 1) for child in children)
 
 
 def _walk(node):
@@ -188,20 +240,39 @@ def _walk(node):
         if key in node:
             return read(node[key])
     if "type" in node and ("coordinates" in node or "geometries" in node):
-        return values.Geometry(node)
-    if "op" not in node or not isinstance(node.get("args", []), list):
+        literal = values.Geometry(node)
+        literal_shape(literal)
+        return literal
+    if not isinstance(node.get("op"), str) or not isinstance(node.get("args", []), list):
         raise FilterError(f"unexpected CQL2 JSON element: {node!r}")
-    return _operation(node["op"].lower() if isinstance(node["op"], str) else node["op"], _walk(node.get("args", [])))
+    return _operation(node["op"].lower(), _walk(node.get("args", [])))
 
 
-_LITERALS = {
-    "property": lambda name: ast.Attribute(name),
-    "date": _date,
-    "timestamp": _timestamp,
-    "interval": lambda pair: values.Interval(*[None if b == ".." else _walk(b) if isinstance(b, dict) else _bound(b)
-                                              for b in pair]),
-    "bbox": lambda box: values.Envelope(box[0], box[2], box[1], box[3]),
-}
+def _property(name) -> ast.Attribute:
+    if not isinstance(name, str):
+        raise FilterError(f"a property is named by text, not {name!r}")
+    return ast.Attribute(name)
+
+
+def _interval(pair) -> values.Interval:
+    if not isinstance(pair, list) or len(pair) != 2:
+        raise FilterError("an interval has two bounds")
+    return values.Interval(*[None if b == ".." else _walk(b) if isinstance(b, dict) else _bound(b) for b in pair])
+
+
+def _envelope(box) -> values.Envelope:
+    if not isinstance(box, list) or len(box) not in (4, 6) or not all(_finite(v) for v in box):
+        raise FilterError("a bbox has 4 (or 6) numbers")
+    minx, miny, maxx, maxy = box if len(box) == 4 else box[0:2] + box[3:5]
+    return values.Envelope(minx, maxx, miny, maxy)
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+_LITERALS = {"property": _property, "date": _date, "timestamp": _timestamp, "interval": _interval,
+             "bbox": _envelope}
 
 
 def _operation(op, args):
@@ -292,6 +363,9 @@ def _family(operand, fields) -> str:
         if _family(operand.arguments[0], fields) != "text":
             raise FilterError("CASEI applies to text only")
         return "text"
+    if isinstance(operand, (int, float)) and not isinstance(operand, bool) and not (
+            _finite(operand) and abs(operand) <= SAFE_INTEGER):
+        raise FilterError(f"the number {operand!r} is out of range (at most {SAFE_INTEGER} in size)")
     for family, types in (("boolean", bool), ("number", (int, float)), ("text", str), ("time", dt.date)):
         if isinstance(operand, types):
             return family
@@ -326,5 +400,12 @@ def transform_geometries(node, transform) -> None:
 
 
 def literal_shape(literal):
-    """A shapely geometry from a geometry or envelope literal."""
-    return shapely.geometry.shape(literal.geometry)
+    """A shapely geometry from a geometry or envelope literal: 2D, valid, not empty."""
+    try:
+        shape = shapely.from_geojson(orjson.dumps(literal.geometry))
+    except (shapely.errors.GEOSException, TypeError, ValueError) as error:
+        raise FilterError(f"not a geometry: {error}") from None
+    if shape.has_z or shape.is_empty or not shape.is_valid:
+        reason = "3D" if shape.has_z else "empty" if shape.is_empty else shapely.is_valid_reason(shape)
+        raise FilterError(f"the geometry is not a valid 2D geometry ({reason})")
+    return shape

@@ -46,6 +46,14 @@ KOPPELKANS_SOORTEN = ("voorstel bij project", "projecten samen")
 
 DEMO_SOURCE = "demo: gegenereerd, fictief"  # the `bron` of generated demo features
 
+# The domain of every value: integers that JSON clients and 64-bit columns carry exactly, and dates
+# of the last and the coming centuries. Fields narrow these to what is plausible for them.
+SAFE_INTEGER = 2**53 - 1
+MAX_LIST_ITEMS = 100
+MAX_BUDGET = 10_000_000_000  # EUR: the indicative budget of one project
+MAX_WIJKBUDGET = 10_000_000  # EUR: what one initiative may ask of a wijk's yearly budget
+FIRST_DATE, LAST_DATE = "1900-01-01", "2199-12-31"
+
 AREA_TYPES = ("Polygon", "MultiPolygon")
 ALL_TYPES = ("Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon")
 
@@ -68,6 +76,7 @@ class Field:
 
     kind is one of: string, integer, number, date, datetime, boolean, integer-list, object.
     derived fields are computed by the service and cannot be set by a client.
+    minimum, maximum: the range of an integer (or of each integer of a list).
     """
 
     name: str
@@ -78,8 +87,8 @@ class Field:
     values: tuple[str, ...] = ()
     derived: bool = False
     max_length: int | None = None
-    minimum: float | None = None
-
+    minimum: int = -SAFE_INTEGER
+    maximum: int = SAFE_INTEGER
 
     def schema(self) -> dict:
         """The JSON Schema of the field's values, with its allowed values."""
@@ -90,8 +99,13 @@ class Field:
             schema["enum"] = list(self.values)
         if self.max_length:
             schema["maxLength"] = self.max_length
-        if self.minimum is not None:
-            schema["minimum"] = self.minimum
+        if self.kind in ("integer", "integer-list"):
+            bounds = {"minimum": self.minimum, "maximum": self.maximum}
+            if self.kind == "integer":
+                schema.update(bounds)
+            else:
+                schema["items"] = {**schema["items"], **bounds}
+                schema["maxItems"] = MAX_LIST_ITEMS
         if self.derived:
             schema["readOnly"] = True
         return schema
@@ -155,7 +169,8 @@ def _choice(name, title, values, description="", **kw) -> Field:
 _AREA_COMMON = (
     _text("gemeentecode", "Gemeentecode", "CBS-code van de gemeente (GMxxxx)", 6, required=True),
     _text("gemeentenaam", "Gemeente", required=True),
-    Field("jaar", "integer", "Jaar", "Jaar van de CBS Wijk- en Buurtkaart", required=True),
+    Field("jaar", "integer", "Jaar", "Jaar van de CBS Wijk- en Buurtkaart", required=True, minimum=1900,
+          maximum=2199),
     Field("oppervlakte_ha", "number", "Oppervlakte (ha)", derived=True),
     _text("bron", "Bron", "Herkomst van de grens", required=True),
 )
@@ -231,8 +246,8 @@ PROJECTEN = Collection(
         _choice("fase", "Fase", FASEN, required=True),
         Field("start", "date", "Start", "Geplande start van het werk", required=True),
         Field("eind", "date", "Eind", "Gepland einde van het werk", required=True),
-        Field("planjaar", "integer", "Planjaar", required=True, minimum=2000),
-        Field("budget_indicatie", "integer", "Budgetindicatie (EUR)", minimum=0),
+        Field("planjaar", "integer", "Planjaar", required=True, minimum=2000, maximum=2100),
+        Field("budget_indicatie", "integer", "Budgetindicatie (EUR)", minimum=0, maximum=MAX_BUDGET),
         Field("inspraak_tot", "date", "Inspraak tot", "Datum tot wanneer bewoners kunnen reageren"),
         *_LOCATION,
         _text("afdeling", "Afdeling", "Verantwoordelijke afdeling"),
@@ -263,15 +278,16 @@ VOORSTELLEN = Collection(
         _choice("categorie", "Categorie", CATEGORIEEN, required=True),
         _choice("status", "Status", STATUSSEN, required=True),
         _text("reden", "Reden", "Toelichting bij afwijzing", max_length=2000),
-        Field("samengevoegd_met", "integer", "Samengevoegd met", "Voorstel waarin dit is opgegaan"),
+        Field("samengevoegd_met", "integer", "Samengevoegd met", "Voorstel waarin dit is opgegaan", minimum=1),
         Field("steun", "integer", "Steun", "Aantal steunbetuigingen", derived=True),
         Field("reacties", "integer", "Reacties", "Aantal gepubliceerde reacties", derived=True),
         Field("ingediend", "datetime", "Ingediend", "Moment van indienen (standaard: nu)"),
         Field("gepubliceerd", "datetime", "Gepubliceerd", "Moment van publicatie na moderatie", derived=True),
         Field("bijgewerkt", "datetime", "Bijgewerkt", derived=True),
         *_LOCATION,
-        Field("projecten", "integer-list", "Projecten", "Gekoppelde projecten"),
-        Field("wijkbudget", "integer", "Wijkbudget (EUR)", "Gevraagd uit het wijkbudget", minimum=0),
+        Field("projecten", "integer-list", "Projecten", "Gekoppelde projecten", minimum=1),
+        Field("wijkbudget", "integer", "Wijkbudget (EUR)", "Gevraagd uit het wijkbudget", minimum=0,
+              maximum=MAX_WIJKBUDGET),
         _text("auteur", "Auteur", "Publieke naam van de indiener (optioneel)", max_length=80),
         _text("bron", "Bron", "Herkomst van het record"),
     ),

@@ -2,16 +2,15 @@
 a BadRequest that says what was wrong."""
 from __future__ import annotations
 
-import datetime as dt
 import math
 from dataclasses import dataclass
 
-import orjson
 import shapely
 
 from . import cql2, crs, filters
-from .model import Collection
+from .model import SAFE_INTEGER, Collection
 from .store import Query
+from .validation import ValidationError, check_number, parse_date, parse_moment
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 10_000
 COMMON = {"f", "lang"}
@@ -74,13 +73,17 @@ def _integer(params, name: str, default: int) -> int:
     text = params.get(name)
     if text is None:
         return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise BadRequest(f"{name}: {text!r} is not a whole number") from None
-    if value < 0:
-        raise BadRequest(f"{name}: must not be negative")
-    return value
+    return _whole(name, text)
+
+
+def _whole(name: str, text: str, signed: bool = False) -> int:
+    """A whole number written in decimal digits (with a minus sign when signed), of at most
+    SAFE_INTEGER in size."""
+    digits = text[1:] if signed and text.startswith("-") else text
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 16 or int(digits) > SAFE_INTEGER:
+        lowest = -SAFE_INTEGER if signed else 0
+        raise BadRequest(f"{name}: {text!r} is not a whole number from {lowest} to {SAFE_INTEGER}")
+    return int(text)
 
 
 def _limit(params) -> int:
@@ -172,16 +175,16 @@ def _datetime(collection: Collection, params):
     return filters.during(collection, *bounds)
 
 
-def _moment(text: str):
+def _moment(text: str, name: str = "datetime"):
+    """A date (GDAL writes 2027-01-01T) or a date-time; None for an open end."""
     if text in ("", ".."):
         return None
     try:
-        if len(text.removesuffix("T")) == 10:  # a date; GDAL writes 2027-01-01T
-            return dt.date.fromisoformat(text.removesuffix("T"))
-        moment = dt.datetime.fromisoformat(text.replace("z", "Z"))
-    except ValueError:
-        raise BadRequest(f"datetime: {text!r} is not an RFC 3339 date or date-time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        if len(text.removesuffix("T")) == 10:
+            return parse_date(name, text.removesuffix("T"))
+        return parse_moment(name, text.replace("z", "Z"))
+    except ValidationError as error:
+        raise BadRequest(f"{error} (RFC 3339)") from None
 
 
 def _equalities(collection: Collection, params) -> list:
@@ -192,17 +195,19 @@ def _equalities(collection: Collection, params) -> list:
 def _typed(collection: Collection, name: str, text: str):
     """A query-string value as the field's type."""
     field = collection.field_map[name]
+    if field.kind == "integer":
+        return _whole(name, text, signed=True)
     try:
-        if field.kind == "integer":
-            return int(text)
         if field.kind == "number":
-            return float(text)
+            return check_number(name, float(text))
         if field.kind == "boolean":
             return {"true": True, "false": False}[text.lower()]
         if field.kind == "date":
-            return dt.date.fromisoformat(text)
+            return parse_date(name, text)
         if field.kind == "datetime":
-            return _moment(text) or dt.datetime.fromisoformat(text)
+            return parse_moment(name, text.replace("z", "Z"))
+    except ValidationError as error:
+        raise BadRequest(str(error)) from None
     except (ValueError, KeyError):
         raise BadRequest(f"{name}: {text!r} is not a valid {field.kind}") from None
     if field.kind == "integer-list":
@@ -234,9 +239,6 @@ def _parse(text: str, language: str, collection: Collection):
     if language == "cql-text":
         return cql2.dates_from_text(cql2.parse_text(text), collection)
     if language == "cql2-json":
-        try:
-            return cql2.parse_json(orjson.loads(text))
-        except orjson.JSONDecodeError as error:
-            raise cql2.FilterError(f"not JSON: {error}") from None
+        return cql2.parse_json(text)
     raise cql2.FilterError(f"filter-lang {language!r} is not supported; use cql2-text or cql2-json "
                            "(or cql-text, the draft name GDAL uses)")
