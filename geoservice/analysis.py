@@ -35,7 +35,7 @@ def refresh(store: Store, policy: Policy, name: str, year: int | None = None) ->
         return
     with store.transaction() as tx:
         tx.execute("INSERT INTO afgeleid (naam, bron) VALUES (?, '') ON CONFLICT DO NOTHING", (name,))
-        store._lock_row(tx, "afgeleid", "naam", name)
+        store.lock_row(tx, "afgeleid", "naam", name)
         if tx.execute("SELECT bron FROM afgeleid WHERE naam = ?", (name,)).fetchone()[0] == stamp:
             return  # another process did it meanwhile
         compute(store, tx, policy, year)

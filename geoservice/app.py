@@ -10,6 +10,7 @@ import pygeoapi.api as core_api
 from pygeoapi.api import API, APIRequest
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -23,15 +24,18 @@ from .access import Access
 from .auth import Tokens
 from .config import load_config
 from .download_routes import DownloadRoutes
-from .downloads import Downloads
+from .downloads import Downloads, NoSuchDownload
+from .http import REQUEST_ID, Guard, HttpError, PageSecurity, error_response, request_id_of
 from .model import COLLECTIONS
-from .http import ApiVersion, HttpError, error_response
-from .maps import STATIC, Refresher
+from .maps import STATIC, Refresher, tile_host
+from .params import BadRequest
 from .participation_routes import ParticipationRoutes
 from .policy import Policy
 from .routes import ServiceRoutes, check_page_parameters
 from .settings import Settings
-from .store import Store, open_store
+from .store import NotFound, QueryTimeout, Store, open_store
+from .store.participation import NoSuchProposal
+from .validation import Conflict, ValidationError
 
 PYGEOAPI_STATIC = Path(pygeoapi.__file__).parent / "static"
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,17 +45,14 @@ def _endpoint(api: API, handler, *path_keys: str, complete=lambda document, base
     """A Starlette endpoint that runs a pygeoapi handler with the request's path parameters; its
     JSON answers keep only offered links, and `complete` adds to them."""
     async def endpoint(request: Request) -> Response:
-        try:
-            check_page_parameters(request)
-        except HttpError as error:
-            return error_response(error)
+        check_page_parameters(request)
         api_request = await APIRequest.from_starlette(request, api.locales)
         args = [request.path_params[key] for key in path_keys]
         headers, status, content = await run_in_threadpool(handler, api, api_request, *args)
         if headers.get("Content-Type", "").startswith("application/json"):
             document = orjson.loads(content)
             if status >= 400:
-                return error_response(HttpError(status, document.get("code", "Error"), document.get("description", "")))
+                raise HttpError(status, document.get("code", "Error"), document.get("description", ""))
             content = orjson.dumps(complete(_offered_links_only(document), api.base_url.rstrip("/")))
         return Response(content, status_code=status, headers=headers)
     return endpoint
@@ -107,10 +108,7 @@ def _qgis_project(api: API, store: Store):
 
 def _metadata(api: API, document):
     async def endpoint(request: Request) -> Response:
-        try:
-            check_page_parameters(request)
-        except HttpError as error:
-            return error_response(error)
+        check_page_parameters(request)
         content, media_type = document(api)
         return Response(orjson.dumps(content), media_type=media_type)
     return endpoint
@@ -156,6 +154,44 @@ def _routes(api: API, service: ServiceRoutes, participation: ParticipationRoutes
     ]
 
 
+def _problem(status: int, code: str, describe=str):
+    """An exception handler that answers with a problem of this status."""
+    async def handler(request: Request, error: Exception) -> Response:
+        return error_response(HttpError(status, code, describe(error)), request_id_of(request.scope))
+    return handler
+
+
+async def _http_error(request: Request, error: HttpError) -> Response:
+    return error_response(error, request_id_of(request.scope))
+
+
+async def _routing_error(request: Request, error: StarletteHTTPException) -> Response:
+    """No such path (404), or a method the path does not have (405)."""
+    code = {404: "NotFound", 405: "MethodNotAllowed"}.get(error.status_code, "Error")
+    detail = f"{request.url.path}: not found" if error.status_code == 404 else str(error.detail)
+    return error_response(HttpError(error.status_code, code, detail, dict(error.headers or {})),
+                          request_id_of(request.scope))
+
+
+def _not_found(error: KeyError) -> str:
+    return f"{error.args[0]}: not found"
+
+
+# What each refusal means for the client: one table from exception to answer.
+EXCEPTION_HANDLERS = {
+    HttpError: _http_error,
+    StarletteHTTPException: _routing_error,
+    BadRequest: _problem(400, "InvalidParameterValue"),
+    ValidationError: _problem(400, "InvalidValue"),
+    Conflict: _problem(409, "Conflict"),
+    NotFound: _problem(404, "NotFound", _not_found),
+    NoSuchProposal: _problem(404, "NotFound", _not_found),
+    NoSuchDownload: _problem(404, "NotFound", _not_found),
+    QueryTimeout: _problem(503, "ServiceUnavailable", lambda error: f"{error}: ask for less (a smaller bbox, fewer or "
+                           "simpler conditions) or use the downloads"),
+}
+
+
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Starlette:
     """The service for these settings (by default from the environment), on their store or the
     store given."""
@@ -165,15 +201,16 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     api = API(config, openapi.document(config))
     policy = Policy.load(settings.policy)
     service = ServiceRoutes(store, api, Access(Tokens(settings.tokens), policy), policy,
-                            Refresher(store, policy, settings.maps))
+                            Refresher(store, policy, settings.maps), settings.query_budget_s)
     middleware = [
+        Middleware(Guard),
         Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "OPTIONS"],
-                   expose_headers=["Content-Crs", "Location", "API-Version"]),
+                   expose_headers=["Content-Crs", "Location", "API-Version", REQUEST_ID]),
         Middleware(GZipMiddleware, minimum_size=1024, compresslevel=1),
-        Middleware(ApiVersion),
+        Middleware(PageSecurity, tile_hosts=(tile_host(policy.kaarten.ondergrond),)),
     ]
     downloads = DownloadRoutes(Downloads(store, policy, settings.downloads))
     routes = [*_routes(api, service, ParticipationRoutes(service), Path(settings.maps)), *_map_routes(settings.maps),
               Route("/qgis/wijkplan.qgs", _qgis_project(api, store)),
               Route("/downloads/wijken/{wijk}.gpkg", downloads.wijk), Route("/downloads/{name}.{fmt}", downloads.file)]
-    return Starlette(routes=routes, middleware=middleware)
+    return Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS)

@@ -12,11 +12,14 @@ from .settings import Settings
 
 
 def _log_config() -> dict:
-    """uvicorn's logging, with access lines that leave out the caller's address."""
+    """Logging of the server and the service: failures with their request id, and an access line
+    per request (request id, request line, status, time), never the caller's address."""
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
-    config["formatters"]["access"]["fmt"] = '%(levelprefix)s "%(request_line)s" %(status_code)s'
+    config["formatters"]["access"] = {"format": "%(asctime)s %(message)s"}
+    config["loggers"]["geoservice"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    config["loggers"]["geoservice.access"] = {"handlers": ["access"], "level": "INFO", "propagate": False}
     return config
 
 
@@ -88,9 +91,12 @@ def _serve(args, settings: Settings) -> None:
 
     from .app import create_app
 
+    from .server import protocol
+
     url = settings.url if "GEOSERVICE_URL" in os.environ else f"http://{args.host}:{args.port}"
     app = create_app(dataclasses.replace(settings, url=url))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", workers=1, log_config=_log_config())
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", workers=1, log_config=_log_config(),
+                access_log=False, http=protocol(settings), timeout_keep_alive=settings.keep_alive_s)
 
 
 def _token(args, settings: Settings) -> None:

@@ -9,8 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from .downloads import Download, Downloads, NoSuchDownload
-from .http import HttpError, error_response
+from .downloads import Download, Downloads
 
 
 @dataclass
@@ -25,10 +24,7 @@ class DownloadRoutes:
         return await self._answer(request, wijk, "gpkg", wijk)
 
     async def _answer(self, request: Request, name: str, fmt: str, wijk: str | None) -> Response:
-        try:
-            download = await run_in_threadpool(self.downloads.find, name, fmt, wijk)
-        except NoSuchDownload as error:
-            return error_response(HttpError(404, "NotFound", f"{error.args[0]}: not found"))
+        download = await run_in_threadpool(self.downloads.find, name, fmt, wijk)
         path, etag = await run_in_threadpool(self.downloads.file, download)
         quoted = f'"{etag}"'
         headers = {"ETag": quoted, "Last-Modified": email.utils.formatdate(path.stat().st_mtime, usegmt=True),

@@ -34,6 +34,11 @@ BASE_MAPS = {
             '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>-bijdragers'),
 }
 BOUNDARY_SOURCE = "Grenzen: Bron: CBS, Kadaster"
+
+
+def tile_host(base_map: str) -> str:
+    """The scheme and host the base map's tiles come from."""
+    return "/".join(BASE_MAPS[base_map][0].split("/")[:3])
 THEMA_COLOURS = dict(zip(THEMAS, ("#6d6875", "#7f4f24", "#2d6a4f", "#f4a261", "#e9c46a", "#0077b6", "#c1121f")))
 STATUS_COLOURS = dict(zip(STATUSSEN, ("#adb5bd", "#4361ee", "#7209b7", "#f77f00", "#2a9d8f", "#6c757d", "#6c757d")))
 KOPPELKANS_COLOUR = "#ff006e"

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from . import analysis
 from .http import HttpError, json_response
 from .model import MODERATOR, VOORSTELLEN
-from .routes import ServiceRoutes, guarded, private_headers
+from .routes import CREATE_MEMBERS, ServiceRoutes, private_headers
 from .store import participation
 from .validation import check_properties
 
@@ -23,18 +23,6 @@ class ParticipationRoutes:
     features: ServiceRoutes
 
     async def support(self, request: Request) -> Response:
-        return await guarded(lambda: self._support(request))
-
-    async def reactions(self, request: Request) -> Response:
-        return await guarded(lambda: self._reactions(request))
-
-    async def reaction(self, request: Request) -> Response:
-        return await guarded(lambda: self._moderate(request))
-
-    async def similar(self, request: Request) -> Response:
-        return await guarded(lambda: self._similar(request))
-
-    async def _support(self, request: Request) -> Response:
         """GET: the count (and whether the participant supports it); POST adds, DELETE withdraws."""
         feature_id = self._id(request)
         store = self.features.store
@@ -53,7 +41,7 @@ class ParticipationRoutes:
         return json_response({"voorstel": feature_id, "steun": count, "gewijzigd": changed},
                              status=201 if request.method == "POST" and changed else 200)
 
-    async def _reactions(self, request: Request) -> Response:
+    async def reactions(self, request: Request) -> Response:
         """GET: the published reactions (all of them for a moderator); POST: a new one, to be moderated."""
         feature_id = self._id(request)
         store = self.features.store
@@ -69,7 +57,7 @@ class ParticipationRoutes:
         return json_response({"id": reaction_id, "voorstel": feature_id, "status": "ingediend"}, 201,
                              {"Location": url})
 
-    async def _moderate(self, request: Request) -> Response:
+    async def reaction(self, request: Request) -> Response:
         """PATCH {"status": "gepubliceerd" | "afgewezen"} of one reaction, by a moderator."""
         feature_id, reaction_id = self._id(request), self._id(request, "reaction_id")
         actor = self.features.access.actor(request, VOORSTELLEN, "modereren")
@@ -79,9 +67,9 @@ class ParticipationRoutes:
         await self._touched(feature_id)
         return json_response({"id": reaction_id, "voorstel": feature_id, "status": body["status"], "reacties": count})
 
-    async def _similar(self, request: Request) -> Response:
+    async def similar(self, request: Request) -> Response:
         """A dry run of a submission: what would be refused, and the similar published proposals nearby."""
-        properties, geometry, _ = await self.features._body(request, VOORSTELLEN, partial=False)
+        properties, geometry, _ = await self.features._body(request, CREATE_MEMBERS, partial=False)
         properties = {"status": "ingediend", **properties}
         await run_in_threadpool(self._validate, properties, geometry)
         found = await run_in_threadpool(analysis.similar_proposals, self.features.store, self.features.policy,

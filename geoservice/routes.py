@@ -16,23 +16,43 @@ from starlette.responses import Response
 from . import analysis, crs, downloads, geojson, params
 from .access import Access, Viewer
 from .conformance import CLASSES
-from .http import HttpError, error_response
+from .http import HttpError
 from .maps import Refresher
 from .model import ANONYMOUS, COLLECTIONS, PARTICIPATION, PLANNER, VOORSTELLEN, WIJKEN, Collection
 from .policy import Policy
 from .store import NotFound, Store, private
-from .store.participation import NoSuchProposal
 from .store.private import Private
-from .validation import Conflict, ValidationError
+from .validation import Conflict, check_text
 
 MAX_BODY_BYTES = 1_000_000
+TEXT_CHARSETS = ("utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be", "iso8859-1",
+                 "ascii", "cp1252")
 JSON_TYPES = ("application/geo+json", "application/json", "application/merge-patch+json")
 READ_METHODS = "GET, HEAD, OPTIONS"
-FEATURE_MEMBERS = {"type", "id", "geometry", "properties", "bbox", "links"}
-WRITE_MEMBERS = {"toelichting", "prive"}  # what a change may say besides the feature: why, and in private
+FEATURE_MEMBERS = {"type", "id", "geometry", "properties"}
+CHANGE_MEMBERS = {"toelichting"}  # what a write may say besides the feature: why ...
+CREATE_MEMBERS = {"toelichting", "prive"}  # ... and, submitting a proposal, what is for the municipality only
+READ_ONLY_MEMBERS = {"links", "bbox"}
 MAX_NOTE_LENGTH = 2000
 MAX_CONTACT_LENGTH = 300
 WITHDRAWABLE = ("ingediend", "gepubliceerd")
+
+
+def _charset(parameters: str) -> str:
+    """The text encoding a Content-Type's parameters name (UTF-8 when they name none)."""
+    charset = "utf-8"
+    for parameter in parameters.split(";"):
+        key, _, value = parameter.partition("=")
+        if key.strip().lower() == "charset":
+            charset = value.strip().strip('"')
+    try:
+        known = codecs.lookup(charset).name
+    except LookupError:
+        known = None
+    if known not in TEXT_CHARSETS:
+        raise HttpError(415, "UnsupportedMediaType", f"charset {charset!r}: use UTF-8 (or UTF-16, UTF-32, "
+                                                     "ISO-8859-1, Windows-1252)")
+    return known
 
 
 def check_page_parameters(request: Request) -> None:
@@ -41,22 +61,6 @@ def check_page_parameters(request: Request) -> None:
     if unknown:
         raise HttpError(400, "InvalidParameterValue", f"unknown query parameter(s): {', '.join(unknown)}")
     ServiceRoutes.format_of(request)
-
-
-async def guarded(call) -> Response:
-    """The answer of a handler, or the error response its exception stands for."""
-    try:
-        return await call()
-    except HttpError as error:
-        return error_response(error)
-    except params.BadRequest as error:
-        return error_response(HttpError(400, "InvalidParameterValue", str(error)))
-    except Conflict as error:
-        return error_response(HttpError(409, "Conflict", str(error)))
-    except ValidationError as error:
-        return error_response(HttpError(400, "InvalidValue", str(error)))
-    except (NotFound, NoSuchProposal) as error:
-        return error_response(HttpError(404, "NotFound", f"{error.args[0]}: not found"))
 
 
 def private_headers(viewer: Viewer) -> dict:
@@ -73,6 +77,7 @@ class ServiceRoutes:
     access: Access
     policy: Policy
     maps: Refresher
+    read_budget_s: float | None = None  # the longest one read of features may take
 
     # -- entry points ------------------------------------------------------------------
     async def items(self, request: Request) -> Response:
@@ -84,10 +89,7 @@ class ServiceRoutes:
                                             "PUT": self._replace, "PATCH": self._patch, "DELETE": self._delete})
 
     async def conformance(self, request: Request) -> Response:
-        try:
-            check_page_parameters(request)
-        except HttpError as error:
-            return error_response(error)
+        check_page_parameters(request)
         document = {"conformsTo": CLASSES}
         if self.format_of(request) == "html":
             return self._html(request, "conformance.html", document)
@@ -97,16 +99,14 @@ class ServiceRoutes:
         return await self._answer(request, {"GET": self._queryables, "HEAD": self._queryables})
 
     async def _answer(self, request: Request, handlers: dict) -> Response:
-        async def dispatch():
-            collection = self._collection(request)
-            if request.method == "OPTIONS":
-                return Response(status_code=204, headers={"Allow": self._allowed(collection, handlers)})
-            handler = handlers.get(request.method)
-            if handler is None or (request.method not in ("GET", "HEAD") and not collection.editable):
-                raise HttpError(405, "MethodNotAllowed", f"{request.method} is not allowed here",
-                                {"Allow": self._allowed(collection, handlers)})
-            return await handler(request, collection)
-        return await guarded(dispatch)
+        collection = self._collection(request)
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": self._allowed(collection, handlers)})
+        handler = handlers.get(request.method)
+        if handler is None or (request.method not in ("GET", "HEAD") and not collection.editable):
+            raise HttpError(405, "MethodNotAllowed", f"{request.method} is not allowed here",
+                            {"Allow": self._allowed(collection, handlers)})
+        return await handler(request, collection)
 
     @staticmethod
     def _allowed(collection: Collection, handlers: dict) -> str:
@@ -127,6 +127,7 @@ class ServiceRoutes:
         wanted = params.read_items(collection, request.query_params)
         viewer = self.access.viewer(request)
         wanted.query.published_only, wanted.query.owner = not viewer.staff, viewer.participant
+        wanted.query.budget_s = self.read_budget_s
         items_url = f"{self._base()}/collections/{collection.name}/items"
         document = await run_in_threadpool(self._page_document, wanted, items_url, dict(request.query_params),
                                            viewer if output == "json" else Viewer())
@@ -201,11 +202,12 @@ class ServiceRoutes:
     # -- writing -----------------------------------------------------------------------
     async def _create(self, request: Request, collection: Collection) -> Response:
         actor = self.access.actor(request, collection, "aanmaken")
-        properties, geometry, extra = await self._body(request, collection, partial=False)
+        members = CREATE_MEMBERS if collection is VOORSTELLEN else CHANGE_MEMBERS
+        properties, geometry, extra = await self._body(request, members, partial=False)
         properties = self._as_submitted(collection, actor.role, properties)
         details = [self._private(extra)] if "prive" in extra else None
         [new_id] = await run_in_threadpool(self.store.insert, collection.name, [(properties, geometry)], actor,
-                                           details)
+                                           details, None, self._note(extra))
         response = await self._written(request, collection, new_id)
         self.maps.touched(self.areas_of(response["properties"]))
         if collection is VOORSTELLEN:
@@ -216,18 +218,21 @@ class ServiceRoutes:
                              {"Location": self._item_url(collection, new_id)})
 
     async def _replace(self, request: Request, collection: Collection) -> Response:
-        return await self._change(request, collection, self.store.replace, partial=False)
+        return await self._change(request, collection, partial=False)
 
     async def _patch(self, request: Request, collection: Collection) -> Response:
-        return await self._change(request, collection, self.store.update, partial=True)
+        return await self._change(request, collection, partial=True)
 
-    async def _change(self, request: Request, collection: Collection, write, partial: bool) -> Response:
+    async def _change(self, request: Request, collection: Collection, partial: bool) -> Response:
         actor = self.access.actor(request, collection, "wijzigen")
         feature_id = self._id(request, collection)
-        properties, geometry, extra = await self._body(request, collection, partial=partial)
-        guard = None
+        properties, geometry, extra = await self._body(request, CHANGE_MEMBERS, partial, feature_id)
+        write, guard = self.store.replace if not partial else self.store.update, None
         if actor.role == PARTICIPATION:
             properties = self._as_submitted(collection, actor.role, properties, partial)
+            if not partial:  # a participant replaces what they may set; the municipality's fields stay
+                properties, write = {name: properties.get(name) for name in collection.participant_fields}, \
+                    self.store.update
             guard = self._own(feature_id, actor.participant, ("ingediend",), "changed")
         before = await run_in_threadpool(self._areas_of_feature, collection, feature_id)
         await run_in_threadpool(write, collection.name, feature_id, properties, geometry, actor,
@@ -292,8 +297,8 @@ class ServiceRoutes:
         if not isinstance(given, dict) or set(given) - {"contact", "nabij_woning"}:
             raise HttpError(400, "InvalidValue", "prive: expected an object with contact and/or nabij_woning")
         contact, near_home = given.get("contact"), given.get("nabij_woning", False)
-        if contact is not None and (not isinstance(contact, str) or len(contact) > MAX_CONTACT_LENGTH):
-            raise HttpError(400, "InvalidValue", f"prive.contact: text of at most {MAX_CONTACT_LENGTH} characters")
+        if contact is not None:
+            check_text("prive.contact", contact, MAX_CONTACT_LENGTH)
         if not isinstance(near_home, bool):
             raise HttpError(400, "InvalidValue", "prive.nabij_woning: expected true or false")
         return Private(contact, self.policy.deelname.woning_raster_m if near_home else None)
@@ -301,9 +306,7 @@ class ServiceRoutes:
     @staticmethod
     def _note(extra: dict) -> str | None:
         note = extra.get("toelichting")
-        if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE_LENGTH):
-            raise HttpError(400, "InvalidValue", f"toelichting: text of at most {MAX_NOTE_LENGTH} characters")
-        return note
+        return None if note is None else check_text("toelichting", note, MAX_NOTE_LENGTH)
 
     def linked(self, proposals: list[dict]) -> list[dict]:
         """Duplicate hints with links to each proposal (GeoJSON and HTML)."""
@@ -316,17 +319,14 @@ class ServiceRoutes:
     def _item_url(self, collection: Collection, feature_id) -> str:
         return f"{self._base()}/collections/{collection.name}/items/{feature_id}"
 
-    async def _body(self, request: Request, collection: Collection, partial: bool):
-        """(properties, geometry in the storage CRS, the other members) of a GeoJSON Feature body."""
+    async def _body(self, request: Request, members: set, partial: bool, feature_id=None):
+        """(properties, geometry in the storage CRS, the other members) of a GeoJSON Feature body;
+        members: what the body may carry besides the feature; feature_id: the one it replaces."""
         document = await self._json_body(request)
         if not isinstance(document, dict) or (not partial and document.get("type") != "Feature"):
             raise HttpError(400, "InvalidValue", "body: expected a GeoJSON Feature")
-        foreign = sorted(set(document) - FEATURE_MEMBERS - WRITE_MEMBERS)
-        if foreign:
-            raise HttpError(400, "InvalidValue", f"body: unknown member(s) {', '.join(foreign)}")
-        if "prive" in document and (collection is not VOORSTELLEN or partial):
-            raise HttpError(400, "InvalidValue", "prive: only when submitting a proposal")
-        extra = {k: document[k] for k in WRITE_MEMBERS & set(document)}
+        self._check_members(document, members, feature_id)
+        extra = {k: document[k] for k in members & set(document)}
         properties = document.get("properties", {} if partial else None)
         if not isinstance(properties, dict):
             raise HttpError(400, "InvalidValue", "properties: expected an object")
@@ -338,11 +338,28 @@ class ServiceRoutes:
         return properties, self._geometry(request, geometry), extra
 
     @staticmethod
-    def _geometry(request: Request, geometry: dict):
+    def _check_members(document: dict, members: set, feature_id) -> None:
+        """Refuse members the write would not apply: unknown ones, the service's own, another id."""
+        read_only = sorted(READ_ONLY_MEMBERS & set(document))
+        if read_only:
+            raise HttpError(400, "InvalidValue", f"{', '.join(read_only)}: written by the service; leave out")
+        foreign = sorted(set(document) - FEATURE_MEMBERS - members)
+        if foreign:
+            raise HttpError(400, "InvalidValue", f"body: member(s) {', '.join(foreign)} not accepted here "
+                                                 f"(accepted: {', '.join(sorted(FEATURE_MEMBERS | members))})")
+        if "id" in document and (feature_id is None or str(document["id"]) != str(feature_id)):
+            raise HttpError(400, "InvalidValue", "id: the service gives ids; a replacement keeps the one in its "
+                                                 "path")
+
+    @staticmethod
+    def _geometry(request: Request, geometry):
+        """A GeoJSON geometry (2D; coordinates numbers) in the storage CRS."""
         try:
-            shape = shapely.geometry.shape(geometry)
-        except (AttributeError, IndexError, KeyError, TypeError, ValueError, shapely.errors.ShapelyError) as error:
+            shape = shapely.from_geojson(orjson.dumps(geometry))
+        except (shapely.errors.GEOSException, TypeError, ValueError) as error:
             raise HttpError(400, "InvalidValue", f"geometry: not a GeoJSON geometry ({error})") from None
+        if shape.has_z:
+            raise HttpError(400, "InvalidValue", "geometry: give x and y only; heights are not stored")
         source = (request.headers.get("Content-Crs") or f"<{crs.CRS84}>").strip().strip("<>")
         try:
             return crs.to_storage(shape, crs.check(source, "Content-Crs"))
@@ -354,25 +371,17 @@ class ServiceRoutes:
         media_type, _, parameters = (request.headers.get("Content-Type") or "").partition(";")
         if media_type.strip().lower() not in JSON_TYPES:
             raise HttpError(415, "UnsupportedMediaType", f"Content-Type must be one of {', '.join(JSON_TYPES)}")
-        charset = "utf-8"
-        for parameter in parameters.split(";"):
-            key, _, value = parameter.partition("=")
-            if key.strip().lower() == "charset":
-                charset = value.strip().strip('"')
-        try:
-            codecs.lookup(charset)
-        except LookupError:
-            raise HttpError(415, "UnsupportedMediaType", f"unknown charset {charset!r}") from None
-        declared = int(request.headers.get("Content-Length") or 0)
-        if declared > MAX_BODY_BYTES:
+        charset = _charset(parameters)
+        declared = request.headers.get("Content-Length") or "0"
+        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
             raise HttpError(413, "PayloadTooLarge", f"body larger than {MAX_BODY_BYTES} bytes")
-        raw = b""
+        raw = bytearray()
         async for chunk in request.stream():
             raw += chunk
             if len(raw) > MAX_BODY_BYTES:
                 raise HttpError(413, "PayloadTooLarge", f"body larger than {MAX_BODY_BYTES} bytes")
         try:
-            return orjson.loads(raw.decode(charset))
+            return orjson.loads(bytes(raw).decode(charset))
         except (UnicodeDecodeError, orjson.JSONDecodeError) as error:
             raise HttpError(400, "InvalidValue", f"body: not JSON in {charset} ({error})") from None
 

@@ -25,9 +25,20 @@ def test_insert_derives_codes_and_time_from_the_geometry(store):
     assert stored["bijgewerkt"].endswith("Z")
 
 
-def test_derived_codes_given_by_a_client_are_replaced(store):
-    [new_id] = store.insert("projecten", [({**PROJECT, "buurtcode": "BU02680970"}, CENTRE)])
-    assert store.get("projecten", new_id).properties[0]["buurtcode"] == "BU02680101"
+def test_derived_codes_given_by_a_client_are_refused_not_replaced(store):
+    before = store.count("projecten")
+    with pytest.raises(ValidationError, match="buurtcode: computed by the service"):
+        store.insert("projecten", [({**PROJECT, "buurtcode": "BU02680970"}, CENTRE)])
+    assert store.count("projecten") == before
+
+
+def test_a_derived_value_may_be_written_back_unchanged_but_not_changed(store):
+    [new_id] = store.insert("projecten", [(PROJECT, CENTRE)])
+    stored = store.get("projecten", new_id).properties[0]
+    store.replace("projecten", new_id, {**stored, "titel": "Nieuwe titel"}, CENTRE)
+    assert store.get("projecten", new_id).properties[0]["titel"] == "Nieuwe titel"
+    with pytest.raises(ValidationError, match="wijkcode: computed by the service"):
+        store.update("projecten", new_id, {"wijkcode": "WK026809"})
 
 
 def test_ids_keep_growing_after_a_delete(store):

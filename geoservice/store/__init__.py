@@ -6,11 +6,11 @@ import functools
 import os
 from pathlib import Path
 
-from .base import STORAGE_SRID, NotFound, Page, Query, Store
+from .base import STORAGE_SRID, NotFound, Page, Query, QueryTimeout, Store
 from .geopackage import GeoPackageStore
 
-__all__ = ["STORAGE_SRID", "NotFound", "Page", "Query", "Store", "GeoPackageStore", "is_database", "open_store",
-           "staging", "store_exists"]
+__all__ = ["STORAGE_SRID", "NotFound", "Page", "Query", "QueryTimeout", "Store", "GeoPackageStore", "is_database",
+           "open_store", "staging", "store_exists"]
 STAGING_SCHEMA = "wijkplan_nieuw"
 
 

@@ -9,19 +9,21 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
-import orjson
 import shapely
 
 from ..cql2sql import Dialect, Sql, to_sql
 from ..filters import published
 from ..model import COLLECTIONS, SYSTEM, VOORSTELLEN, Collection, Field
-from ..validation import ValidationError, check_geometries, check_properties, check_transition, format_datetime
-from . import history, participation, private
+from ..validation import (ValidationError, check_geometries, check_properties, check_settable, check_transition,
+                          format_datetime)
+from . import history, participation, private, references
 from .private import Actor, Private
+from .values import DECODED_KINDS, decode_value
 
 STORAGE_SRID = 28992
 COUNT_CACHE_SIZE = 512
@@ -29,6 +31,10 @@ COUNT_CACHE_SIZE = 512
 
 class NotFound(KeyError):
     """No feature with that id in that collection."""
+
+
+class QueryTimeout(Exception):
+    """A read that took longer than its time budget (and was stopped)."""
 
 
 @dataclass
@@ -43,6 +49,7 @@ class Query:
     limit: int = 100
     published_only: bool = True
     owner: str | None = None  # a participant (key) who also sees their own unpublished proposals
+    budget_s: float | None = None  # the longest the read may take
 
 
 @dataclass
@@ -55,25 +62,7 @@ class Page:
     number_matched: int
 
 
-DECODED_KINDS = ("integer-list", "object", "boolean", "date", "datetime")
 SERVICE = Actor(SYSTEM, SYSTEM)
-
-
-def decode_value(f: Field, value):
-    """A stored value as the API shows it, the same from every backend."""
-    if value is None:
-        return None
-    if f.kind in ("integer-list", "object"):
-        if isinstance(value, (str, bytes)):
-            return orjson.loads(value)
-        return list(value) if f.kind == "integer-list" else dict(value)
-    if f.kind == "boolean":
-        return bool(value)
-    if f.kind == "datetime" and isinstance(value, dt.datetime):
-        return format_datetime(value)
-    if f.kind == "date" and isinstance(value, dt.date):
-        return value.isoformat()
-    return value
 
 
 def column_sql(collection: Collection, f: Field, types: dict) -> str:
@@ -106,18 +95,41 @@ class Store:
         self._areas_version = None
         self._counts: OrderedDict = OrderedDict()
         self._counts_lock = threading.Lock()
+        self._budget = threading.local()  # the deadline of the thread's read, if it has one
 
     # -- reading -----------------------------------------------------------------------
     def query(self, q: Query) -> Page:
         collection = COLLECTIONS[q.collection]
         where = self._where(collection, q.filter, q.published_only, q.owner)
         order = ", ".join([*(f'"{name}" {"ASC" if asc else "DESC"}' for name, asc in q.sortby), "fid"])
-        rows = self._select(collection, where, order, q.limit, q.offset) if q.limit > 0 else []
-        if q.offset == 0 and len(rows) < q.limit:
-            matched = len(rows)
-        else:
-            matched = self._cached_count(collection, where)
+        with self._within(q.budget_s):
+            rows = self._select(collection, where, order, q.limit, q.offset) if q.limit > 0 else []
+            if q.offset == 0 and len(rows) < q.limit:
+                matched = len(rows)
+            else:
+                matched = self._cached_count(collection, where)
         return self._page(collection, rows, matched)
+
+    @contextlib.contextmanager
+    def _within(self, seconds: float | None):
+        """Reads in the block stop (QueryTimeout) once they have taken `seconds`."""
+        if seconds is None:
+            yield
+            return
+        self._budget.deadline = time.monotonic() + seconds
+        try:
+            yield
+        except Exception as error:
+            if self._timed_out(error):
+                raise QueryTimeout(f"the read took longer than {seconds:g} s") from None
+            raise
+        finally:
+            self._budget.deadline = None
+
+    def _remaining_s(self) -> float | None:
+        """Seconds left of the thread's read budget (None: no budget)."""
+        deadline = getattr(self._budget, "deadline", None)
+        return None if deadline is None else deadline - time.monotonic()
 
     def get(self, collection_name: str, feature_id, published_only: bool = True, owner: str | None = None) -> Page:
         """One feature by id; NotFound when it is not there (or not visible)."""
@@ -203,20 +215,24 @@ class Store:
 
     # -- writing -----------------------------------------------------------------------
     def insert(self, collection_name: str, features: list[tuple[dict, object]], actor: Actor = SERVICE,
-               details: list[Private] | None = None, trails: list[list[history.Step]] | None = None) -> list:
+               details: list[Private] | None = None, trails: list[list[history.Step]] | None = None,
+               note: str | None = None) -> list:
         """Validate and store new features [(properties, geometry)]; all or nothing. Returns their ids.
 
         details: per feature, what the submitter gave privately; trails: per feature, its history
-        until now (default: created now by the actor)."""
+        until now (default: created now by the actor, with note as its explanation)."""
         collection = COLLECTIONS[collection_name]
+        for given, _ in features:
+            check_settable(collection, given)
         props = [check_properties(collection, {**history.first_state(collection), **p}) for p, _ in features]
         located = self._checked_geometries(collection, [g for _, g in features])
         geoms = private.published_geometries(located, details)
-        self._derive(collection, props, located)
-        trails = trails or [history.created_now(collection, p, actor) for p in props]
+        self._derive(collection, props, geoms)
+        trails = trails or [history.created_now(collection, p, actor, note) for p in props]
         for p, trail in zip(props, trails):
             history.begin(collection, p, trail)
         with self.transaction() as tx:
+            references.check_links(tx, collection, props)
             fids = self._insert_rows(tx, collection, geoms, [self._row(collection, p) for p in props])
             ids = fids if collection.id_field == "id" else [p[collection.id_field] for p in props]
             history.record_trails(self, tx, collection, ids, props, geoms, trails)
@@ -229,14 +245,15 @@ class Store:
         """Replace one feature whole, keeping the lifecycle rules of the domain.
 
         guard, when given, sees the current properties in the transaction and may refuse."""
-        self._rewrite(collection_name, feature_id, actor, note, guard, lambda current: (properties, geometry))
+        self._rewrite(collection_name, feature_id, actor, note, guard, properties,
+                      lambda current: (properties, geometry))
 
     def update(self, collection_name: str, feature_id, properties: dict, geometry=None, actor: Actor = SERVICE,
                note: str | None = None, guard=None) -> None:
         """Change some properties (None removes a value) and optionally the geometry."""
         if not isinstance(properties, dict):
             raise ValidationError("properties: expected an object")
-        self._rewrite(collection_name, feature_id, actor, note, guard, lambda current: (
+        self._rewrite(collection_name, feature_id, actor, note, guard, properties, lambda current: (
             {**current.properties[0], **properties}, current.geometries[0] if geometry is None else geometry))
 
     def delete(self, collection_name: str, feature_id, actor: Actor = SERVICE, note: str | None = None,
@@ -244,24 +261,28 @@ class Store:
         collection = COLLECTIONS[collection_name]
         with self.transaction() as tx:
             current = self._locked(tx, collection, feature_id, guard)
+            references.check_unreferenced(tx, collection, feature_id)
             self._delete_row(tx, collection, feature_id)
             history.record_deletion(self, tx, collection, feature_id, current, actor, note)
             private.forget(tx, collection, feature_id)
             private.audit(tx, actor, "verwijderen", collection.name, [feature_id])
 
-    def _rewrite(self, collection_name: str, feature_id, actor: Actor, note, guard, build) -> None:
+    def _rewrite(self, collection_name: str, feature_id, actor: Actor, note, guard, given: dict, build) -> None:
         """Replace a feature by what build makes of the current one, in one transaction that holds
-        the feature's row: concurrent changes of one feature follow each other."""
+        the feature's row: concurrent changes of one feature follow each other. given: the
+        properties the writer gave."""
         collection = COLLECTIONS[collection_name]
         with self.transaction() as tx:
             current = self._locked(tx, collection, feature_id, guard)
+            old = current.properties[0]
+            check_settable(collection, given, old)
             properties, geometry = build(current)
             props = check_properties(collection, properties)
-            [given] = self._checked_geometries(collection, [geometry])
-            old = current.properties[0]
+            [located] = self._checked_geometries(collection, [geometry])
             check_transition(collection, old, props)
-            exact, shown = private.kept_generalised(tx, collection, feature_id, given, current.geometries[0])
-            self._derive(collection, [props], [exact])
+            references.check_links(tx, collection, [props])
+            _, shown = private.kept_generalised(tx, collection, feature_id, located, current.geometries[0])
+            self._derive(collection, [props], [shown])
             moment = private.now()
             history.carry(collection, old, props, moment)
             self._update_row(tx, collection, feature_id, shown, self._row(collection, props))
@@ -272,7 +293,7 @@ class Store:
     def _locked(self, tx, collection: Collection, feature_id, guard=None) -> Page:
         """The current feature, its row held until the transaction ends and passed by the guard;
         NotFound when absent."""
-        if not self._lock_row(tx, collection.name, self._key(collection), feature_id):
+        if not self.lock_row(tx, collection.name, self._key(collection), feature_id):
             raise NotFound(f"{collection.name}/{feature_id}")
         current = self.get(collection.name, feature_id, published_only=False)
         if guard is not None:
@@ -353,6 +374,10 @@ class Store:
     def _count(self, collection: Collection, where: Sql) -> int:
         raise NotImplementedError
 
+    def _timed_out(self, error: Exception) -> bool:
+        """Whether the error is the backend stopping a read whose budget ran out."""
+        raise NotImplementedError
+
     def _version(self, table: str):
         """Changes whenever the table changes (for caches)."""
         raise NotImplementedError
@@ -377,7 +402,7 @@ class Store:
     def _delete_row(self, tx, collection: Collection, feature_id) -> None:
         raise NotImplementedError
 
-    def _lock_row(self, tx, table: str, key: str, value) -> bool:
+    def lock_row(self, tx, table: str, key: str, value) -> bool:
         """Hold a row against other writers until the transaction ends; whether it exists."""
         raise NotImplementedError
 

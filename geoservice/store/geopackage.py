@@ -28,6 +28,7 @@ SQL_TYPES = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "date": "
              "datetime": "DATETIME", "boolean": "BOOLEAN", "integer-list": "TEXT", "object": "TEXT",
              "blob": "BLOB", "serial": "INTEGER PRIMARY KEY AUTOINCREMENT"}
 VERSIONS_TABLE = "wijkplan_versies"
+PROGRESS_STEPS = 10_000  # SQLite virtual machine steps between checks of the read budget
 
 
 class SQLiteDialect(Dialect):
@@ -151,7 +152,16 @@ class GeoPackageStore(Store):
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = connect(self.path)
+            conn.set_progress_handler(self._over_budget, PROGRESS_STEPS)
         return conn
+
+    def _over_budget(self) -> int:
+        """SQLite's progress handler: non-zero stops the statement when the thread's budget is spent."""
+        remaining = self._remaining_s()
+        return int(remaining is not None and remaining < 0)
+
+    def _timed_out(self, error: Exception) -> bool:
+        return isinstance(error, sqlite3.OperationalError) and str(error) == "interrupted"
 
     def close(self) -> None:
         """Close this thread's connection (others close with their threads)."""
@@ -245,7 +255,7 @@ class GeoPackageStore(Store):
     def _continue_ids(self, tx) -> None:
         """New ids follow the largest already (AUTOINCREMENT does so by itself)."""
 
-    def _lock_row(self, tx, table: str, key: str, value) -> bool:
+    def lock_row(self, tx, table: str, key: str, value) -> bool:
         # BEGIN IMMEDIATE holds the whole file against other writers already
         return tx.execute(f'SELECT 1 FROM "{table}" WHERE {key} = ?', (value,)).fetchone() is not None
 

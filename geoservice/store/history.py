@@ -33,11 +33,11 @@ def first_state(collection: Collection) -> dict:
     return {key: next(iter(transitions))}
 
 
-def created_now(collection: Collection, props: dict, actor: Actor) -> list[Step]:
-    """The trail of a feature created now: one step into its first phase or status."""
+def created_now(collection: Collection, props: dict, actor: Actor, note: str | None = None) -> list[Step]:
+    """The trail of a feature created now: one step into its first phase or status, explained by note."""
     if collection.lifecycle is None:
         return []
-    return [Step(None, props[collection.lifecycle[0]], props.get("ingediend") or now(), actor.role)]
+    return [Step(None, props[collection.lifecycle[0]], props.get("ingediend") or now(), actor.role, note)]
 
 
 def begin(collection: Collection, props: dict, trail: list[Step]) -> None:

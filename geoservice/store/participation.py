@@ -6,8 +6,9 @@ recounts: `steun` and `reacties` stay exact however many clients write at once, 
 from __future__ import annotations
 
 from ..model import REACTIE_STATUSSEN, SUPPORTABLE, VOORSTELLEN, Collection
-from ..validation import Conflict, ValidationError
+from ..validation import Conflict, ValidationError, check_text
 from .private import Actor, audit, now
+from .references import check_merge_target
 
 MAX_REACTION_LENGTH = 2000
 REACTION_TRANSITIONS = {"ingediend": ("gepubliceerd", "afgewezen"), "gepubliceerd": ("afgewezen",)}
@@ -19,7 +20,7 @@ class NoSuchProposal(KeyError):
 
 def _public_status(store, tx, feature_id) -> str:
     """Lock a public proposal and tell its status; NoSuchProposal when there is none."""
-    if not store._lock_row(tx, VOORSTELLEN.name, "fid", feature_id):
+    if not store.lock_row(tx, VOORSTELLEN.name, "fid", feature_id):
         raise NoSuchProposal(f"voorstellen/{feature_id}")
     status, published = tx.execute("SELECT status, gepubliceerd FROM voorstellen WHERE fid = ?",
                                    (feature_id,)).fetchone()
@@ -71,8 +72,7 @@ def react(store, feature_id: int, actor: Actor, text) -> int:
     """A reaction to a public proposal, waiting for moderation; its id."""
     if not isinstance(text, str) or not text.strip():
         raise ValidationError("tekst: required")
-    if len(text) > MAX_REACTION_LENGTH:
-        raise ValidationError(f"tekst: longer than {MAX_REACTION_LENGTH} characters")
+    check_text("tekst", text, MAX_REACTION_LENGTH)
     with store.transaction() as tx:
         _public_status(store, tx, feature_id)
         reaction_id = tx.execute(
@@ -115,8 +115,7 @@ def follow_merge(store, tx, collection: Collection, feature_id, old: dict, new: 
     if collection is not VOORSTELLEN or new["status"] != "samengevoegd" or old["status"] == "samengevoegd":
         return
     target = new["samengevoegd_met"]
-    if target == feature_id or not store._lock_row(tx, VOORSTELLEN.name, "fid", target):
-        raise ValidationError(f"samengevoegd_met: no other proposal {target}")
+    check_merge_target(store, tx, feature_id, target)
     tx.execute("INSERT INTO steunbetuigingen (voorstel, deelnemer, tijdstip) SELECT ?, deelnemer, tijdstip "
                "FROM steunbetuigingen WHERE voorstel = ? ON CONFLICT DO NOTHING", (target, feature_id))
     _recount(store, tx, target)

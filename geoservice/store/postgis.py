@@ -78,7 +78,13 @@ class PostGISStore(Store):
             yield active
             return
         with self.pool.connection() as conn:
+            remaining = self._remaining_s()
+            if remaining is not None:  # for this transaction only
+                conn.execute("SELECT set_config('statement_timeout', %s, true)", (str(max(1, int(remaining * 1000))),))
             yield conn
+
+    def _timed_out(self, error: Exception) -> bool:
+        return isinstance(error, psycopg.errors.QueryCanceled)
 
     def _one(self, query: str, params=()):
         with self._connection() as conn:
@@ -169,7 +175,7 @@ class PostGISStore(Store):
             tx.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{key}'), "
                        f'coalesce((SELECT max({key}) FROM "{table}"), 0) + 1, false)')
 
-    def _lock_row(self, tx, table: str, key: str, value) -> bool:
+    def lock_row(self, tx, table: str, key: str, value) -> bool:
         return tx.execute(f'SELECT 1 FROM "{table}" WHERE {key} = ? FOR UPDATE', (value,)).fetchone() is not None
 
     def _touch(self, tx, table: str, geoms) -> None:
