@@ -7,6 +7,7 @@ changed since they were last computed.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import unicodedata
 
@@ -22,24 +23,34 @@ from .validation import TYPE_IDS
 
 SOURCES = ("projecten", "voorstellen")
 ALL = 10_000_000
+TITLE_PART = 180  # characters of each title a koppelkans quotes
+_FAILED: dict = {}  # (store, derived collection) -> the stamp whose derivation failed
+log = logging.getLogger(__name__)
 
 
 def refresh(store: Store, policy: Policy, name: str, year: int | None = None) -> None:
-    """Bring a derived collection (koppelkansen, wijken) up to date; nothing for the others."""
+    """Bring a derived collection (koppelkansen, wijken) up to date; nothing for the others.
+
+    A derivation that fails leaves the data derived before in place (it keeps being served) and is
+    logged; it is tried again once its sources change."""
     compute = DERIVATIONS.get(name)
     if compute is None:
         return
     year = year or dt.date.today().year
-    stamp = ":".join([*(str(store._version(source)) for source in SOURCES), str(year), policy.fingerprint()])
-    if _stamp(store, name) == stamp:
+    stamp = ":".join([*(str(store.version(source)) for source in SOURCES), str(year), policy.fingerprint()])
+    if _stamp(store, name) == stamp or _FAILED.get((store.location, name)) == stamp:
         return
-    with store.transaction() as tx:
-        tx.execute("INSERT INTO afgeleid (naam, bron) VALUES (?, '') ON CONFLICT DO NOTHING", (name,))
-        store.lock_row(tx, "afgeleid", "naam", name)
-        if tx.execute("SELECT bron FROM afgeleid WHERE naam = ?", (name,)).fetchone()[0] == stamp:
-            return  # another process did it meanwhile
-        compute(store, tx, policy, year)
-        tx.execute("UPDATE afgeleid SET bron = ? WHERE naam = ?", (stamp, name))
+    try:
+        with store.transaction() as tx:
+            tx.execute("INSERT INTO afgeleid (naam, bron) VALUES (?, '') ON CONFLICT DO NOTHING", (name,))
+            store.lock_row(tx, "afgeleid", "naam", name)
+            if tx.execute("SELECT bron FROM afgeleid WHERE naam = ?", (name,)).fetchone()[0] == stamp:
+                return  # another process did it meanwhile
+            compute(store, tx, policy, year)
+            tx.execute("UPDATE afgeleid SET bron = ? WHERE naam = ?", (stamp, name))
+    except Exception:
+        _FAILED[(store.location, name)] = stamp
+        log.exception("deriving %s failed; the data derived before stays in place", name)
 
 
 def refresh_all(store: Store, policy: Policy) -> None:
@@ -85,7 +96,7 @@ def proposal_opportunities(projects, project_geoms, proposals, proposal_geoms, p
                       proposal_geoms[v])
     voorstel, project = proposals.iloc[v], projects.iloc[p]
     return [({"code": f"V{vid}-P{pid}", "soort": "voorstel bij project", "voorstel": int(vid), "project": int(pid),
-              "titel": f"{vt} - bij {pt} ({jaar})", "planjaar": int(jaar), "ander_planjaar": None,
+              "titel": f"{_short(vt)} - bij {_short(pt)} ({jaar})", "planjaar": int(jaar), "ander_planjaar": None,
               "ander_project": None, "tussenliggende_jaren": int(jaar) - year, "afstand_m": round(float(d), 1)},
              geom)
             for vid, vt, pid, pt, jaar, d, geom in zip(voorstel.index, voorstel["titel"], project.index,
@@ -109,11 +120,16 @@ def project_pairs(projects, project_geoms, policy: Policy) -> list:
     first, second = projects.iloc[a], projects.iloc[b]
     distances = shapely.distance(project_geoms[a], project_geoms[b])
     return [({"code": f"P{pa}-P{pb}", "soort": "projecten samen", "voorstel": None, "project": int(pa),
-              "ander_project": int(pb), "titel": f"{ta} ({ja}) en {tb} ({jb})", "planjaar": int(ja),
+              "ander_project": int(pb), "titel": f"{_short(ta)} ({ja}) en {_short(tb)} ({jb})", "planjaar": int(ja),
               "ander_planjaar": int(jb), "tussenliggende_jaren": abs(int(jb) - int(ja)),
               "afstand_m": round(float(d), 1)}, geom)
             for pa, ta, ja, pb, tb, jb, d, geom in zip(first.index, first["titel"], first["planjaar"], second.index,
                                                        second["titel"], second["planjaar"], distances, overlaps)]
+
+
+def _short(title: str) -> str:
+    """A title as a koppelkans quotes it: cut off with an ellipsis when long."""
+    return title if len(title) <= TITLE_PART else title[:TITLE_PART - 1] + "…"
 
 
 def _plain(geoms, fallback) -> np.ndarray:
@@ -128,19 +144,19 @@ def _plain(geoms, fallback) -> np.ndarray:
 def _refresh_wijken(store: Store, tx, policy: Policy, year: int) -> None:
     wijken, _ = _frame(store, "wijken")
     projects, _ = _frame(store, "projecten")
-    proposals, _ = _frame(store, "voorstellen")
+    proposals, _ = _frame(store, "voorstellen", published_only=True)
     summaries = wijk_summaries(wijken["wijkcode"], projects, proposals, policy, year)
     fields = [f for f in WIJKEN.fields if f.name in next(iter(summaries.values()), {})]
     assignments = ", ".join(f'"{f.name}" = ?' for f in fields)
     for code, summary in summaries.items():
         tx.execute(f"UPDATE wijken SET {assignments} WHERE wijkcode = ?",
                    (*(store._encode_value(f, summary[f.name]) for f in fields), code))
-    store._touch(tx, "wijken", [])
+    store.touch(tx, "wijken", [])
 
 
 def wijk_summaries(wijkcodes, projects, proposals, policy: Policy, year: int) -> dict[str, dict]:
-    """Per wijk: proposals by status, support, projects by year and phase, budgets."""
-    support = proposals[proposals["gepubliceerd"].notna()].groupby("wijkcode")["steun"].sum()
+    """Per wijk: published proposals by status, their support, projects by year and phase, budgets."""
+    support = proposals.groupby("wijkcode")["steun"].sum()
     allocated = proposals[proposals["status"].isin(BUDGET_STATUSES)].groupby("wijkcode")["wijkbudget"].sum()
     by_status, by_year = _per_wijk(proposals.groupby(["wijkcode", "status"]).size()), \
         _per_wijk(projects.groupby(["wijkcode", "planjaar"]).size())

@@ -9,7 +9,9 @@ from pygeoapi.util import yaml_load
 
 from . import crs
 from .filters import equals
+from .maps import BASE_MAPS
 from .model import COLLECTIONS, DEMO_SOURCE, Collection
+from .policy import Policy
 from .settings import Settings
 from .store import Query
 
@@ -26,6 +28,8 @@ def load_config(settings: Settings, store) -> dict:
     with open(settings.config, encoding="utf-8") as handle:
         config = yaml_load(handle)
     config["server"]["url"] = settings.url.rstrip("/")
+    tiles, attribution = BASE_MAPS[Policy.load(settings.policy).kaarten.ondergrond]
+    config["server"]["map"] = {"url": tiles, "attribution": f"{attribution} | Bron: CBS, Kadaster"}
     config["server"]["templates"] = {"path": str(TEMPLATES), "static": str(PYGEOAPI_STATIC)}
     resources = config.get("resources") or {}
     config["resources"] = {name: _resource(collection, resources.get(name, {}), settings, store)
@@ -65,8 +69,10 @@ def _is_demo(store, collection: Collection) -> bool:
 
 
 def _extent(store, collection: Collection) -> list[float]:
-    """The bounding box of the collection in CRS84 (densified edges); the municipality when empty."""
-    bounds = store.extent(collection.name) or store.extent("buurten")
+    """The bounding box of the collection in CRS84 (densified edges); the municipality when empty, and
+    for collections with unpublished features (whose extent would tell where those lie)."""
+    own = None if collection.public_when else store.extent(collection.name)
+    bounds = own or store.extent("buurten")
     if bounds is None:
         return [3.2, 50.7, 7.3, 53.6]
     return [round(v, 6) for v in crs.transformer(crs.STORAGE, crs.CRS84).transform_bounds(*bounds, densify_pts=21)]

@@ -2,13 +2,16 @@
 x/y and WKT), and a GeoPackage per wijk with everything in it.
 
 A file is written from one snapshot of the store, holds published features only (never anything
-of the private tables), and is kept for as long as the versions of the tables it holds are
-unchanged: its ETag is those versions, so an unchanged file is not sent twice.
+of the private tables), and is named by a hash of what it holds, which is also its ETag: it
+changes only when published content does, and an unchanged file is not sent twice.
 """
 from __future__ import annotations
 
 import hashlib
+import math
+import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +72,7 @@ class Downloads:
         self.store, self.policy, self.directory = store, policy, Path(directory)
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._current: dict[Download, tuple] = {}  # download -> (table versions, file, ETag)
 
     def find(self, name: str, fmt: str, wijk: str | None = None) -> Download:
         if fmt not in FORMATS or (wijk is None and name not in COLLECTIONS) or (wijk is not None and fmt != "gpkg"):
@@ -80,39 +84,57 @@ class Downloads:
         return Download(name, fmt, (name,))
 
     def file(self, download: Download) -> tuple[Path, str]:
-        """The current file of a download and its ETag, written first when there is none."""
+        """The current file of a download and its ETag, written first when there is none.
+
+        The ETag is a hash of the published content itself: changes that publish nothing (an
+        unpublished proposal, a recomputed summary that came out the same) leave it, the file and
+        its Last-Modified as they were."""
         for name in download.collections:
             analysis.refresh(self.store, self.policy, name)
         with self._lock(download.name + download.fmt), self.store.snapshot():
-            etag = self._etag(download)
+            versions = tuple(self.store.version(name) for name in download.collections)
+            known = self._current.get(download)
+            if known is not None and known[0] == versions and known[1].exists():
+                return known[1], known[2]
+            pages = {name: self._page(name, download.wijk) for name in download.collections}
+            etag = _content_hash(download, pages)
             path = self.directory / f"{download.name}-{etag}.{download.fmt}"
             if not path.exists():
-                self._write(download, path)
+                self._write(download, pages, path)
+            self._current[download] = (versions, path, etag)
         return path, etag
 
     def _lock(self, key: str) -> threading.Lock:
         with self._guard:
             return self._locks.setdefault(key, threading.Lock())
 
-    def _etag(self, download: Download) -> str:
-        versions = [f"{name}:{self.store._version(name)}" for name in download.collections]
-        return hashlib.sha256(repr((versions, download.wijk)).encode()).hexdigest()[:20]
-
-    def _write(self, download: Download, path: Path) -> None:
-        """Write the file aside, then move it into place; older versions of it go."""
+    def _write(self, download: Download, pages: dict, path: Path) -> None:
+        """Write the file aside, then move it into place, modified at least a second after the version
+        it replaces (so that If-Modified-Since tells every version apart); older versions go."""
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".partial-{path.name}")
         partial.unlink(missing_ok=True)
-        pages = {name: self._page(name, download.wijk) for name in download.collections}
         WRITERS[download.fmt](pages, partial)
+        older = [old for old in path.parent.glob(f"{download.name}-*.{download.fmt}") if old != path]
+        modified = max([time.time(), *(math.floor(old.stat().st_mtime) + 1 for old in older)])
+        os.utime(partial, (modified, modified))
         partial.replace(path)
-        for old in path.parent.glob(f"{download.name}-*.{download.fmt}"):
-            if old != path:
-                old.unlink(missing_ok=True)
+        for old in older:
+            old.unlink(missing_ok=True)
 
     def _page(self, name: str, wijk: str | None):
         where = equals("wijkcode", wijk) if wijk else None
         return self.store.query(Query(name, where, limit=ALL))
+
+
+def _content_hash(download: Download, pages: dict) -> str:
+    """A hash of what a download holds: ids, properties and geometries of each collection."""
+    digest = hashlib.sha256(repr((download.fmt, download.wijk)).encode())
+    for name, page in pages.items():
+        digest.update(orjson.dumps([name, page.ids, page.properties], option=orjson.OPT_NON_STR_KEYS))
+        for wkb in shapely.to_wkb(page.geometries):
+            digest.update(wkb)
+    return digest.hexdigest()[:20]
 
 
 def _frame(name: str, page) -> pd.DataFrame:
@@ -141,9 +163,19 @@ def _write_geojson(pages: dict, path: Path) -> None:
     path.write_bytes(orjson.dumps(document))
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value):
+    """A text cell that a spreadsheet would run as a formula, with a quote before it (kept as text)."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def _write_csv(pages: dict, path: Path) -> None:
     [(name, page)] = pages.items()
     frame = _frame(name, page)
+    for column in frame.columns[frame.dtypes == object]:
+        frame[column] = frame[column].map(_inert)
     geoms = np.asarray(page.geometries, dtype=object)
     points = shapely.point_on_surface(geoms)
     frame["x"], frame["y"] = np.round(shapely.get_x(points), 2), np.round(shapely.get_y(points), 2)

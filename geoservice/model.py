@@ -334,7 +334,7 @@ STATUSWIJZIGINGEN = Collection(
     fields=(
         _choice("collectie", "Collectie", ("projecten", "voorstellen"), required=True),
         Field("object_id", "integer", "Object", required=True),
-        _text("titel", "Titel", "Titel van het object op dat moment", required=True),
+        _text("titel", "Titel", "Titel van het object zoals die nu gepubliceerd is", required=True),
         _text("van", "Van", "Fase of status ervoor (leeg bij aanmaken)"),
         _text("naar", "Naar", "Fase of status erna (ingetrokken of verwijderd bij verwijderen)", required=True),
         Field("tijdstip", "datetime", "Tijdstip", required=True),

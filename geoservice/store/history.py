@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import shapely
 
 from ..model import PARTICIPATION, PROJECTEN, PUBLIC_STATUSES, STATUSWIJZIGINGEN, VOORSTELLEN, Collection
+from ..validation import ValidationError
 from .private import Actor, now
 
 
@@ -72,7 +73,9 @@ def record_trails(store, tx, collection: Collection, ids: list, props: list[dict
 
 def record_change(store, tx, collection: Collection, feature_id, old: dict, new: dict, geom, actor: Actor,
                   note: str | None, moment: str) -> None:
-    """Record a change of phase or status; publish a proposal's earlier changes with it."""
+    """Record a change of phase or status (note explains it; a note without such a change is
+    refused); publish a proposal's earlier changes with it. The trail shows the object's title as
+    it is now: a title cleaned in moderation replaces the one submitted everywhere."""
     if collection.lifecycle is None:
         return
     key = collection.lifecycle[0]
@@ -80,10 +83,16 @@ def record_change(store, tx, collection: Collection, feature_id, old: dict, new:
         explanation = note or (new.get("reden") if new[key] == "afgewezen" else None)
         step = Step(old[key], new[key], moment, actor.role, explanation)
         store.insert_derived(tx, STATUSWIJZIGINGEN, [_record(collection, feature_id, new, geom, step)])
+    elif note is not None:
+        raise ValidationError(f"toelichting: explains a change of {key}, and this change has none")
+    if old["titel"] != new["titel"]:
+        tx.execute("UPDATE statuswijzigingen SET titel = ? WHERE collectie = ? AND object_id = ?",
+                   (new["titel"], collection.name, feature_id))
+        store.touch(tx, STATUSWIJZIGINGEN.name, [])
     if collection is VOORSTELLEN and old["gepubliceerd"] is None and new["gepubliceerd"] is not None:
         tx.execute("UPDATE statuswijzigingen SET gepubliceerd = ? WHERE collectie = ? AND object_id = ? "
                    "AND gepubliceerd IS NULL", (new["gepubliceerd"], collection.name, feature_id))
-        store._touch(tx, STATUSWIJZIGINGEN.name, [])
+        store.touch(tx, STATUSWIJZIGINGEN.name, [])
 
 
 def record_deletion(store, tx, collection: Collection, feature_id, current, actor: Actor,
