@@ -38,6 +38,7 @@ from .store.participation import NoSuchProposal
 from .validation import Conflict, ValidationError
 
 PYGEOAPI_STATIC = Path(pygeoapi.__file__).parent / "static"
+ASSETS = Path(__file__).parent / "static"  # the service's own stylesheet and scripts
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -151,6 +152,8 @@ def _routes(api: API, service: ServiceRoutes, participation: ParticipationRoutes
         Route(f"{collection}/items/{{item_id}}", service.item,
               methods=["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"]),
         Mount("/static", StaticFiles(directory=PYGEOAPI_STATIC), name="static"),
+        Mount("/assets/swagger", StaticFiles(directory=ROOT / "node_modules/swagger-ui-dist", check_dir=False)),
+        Mount("/assets", StaticFiles(directory=ASSETS), name="assets"),
     ]
 
 

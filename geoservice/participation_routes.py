@@ -10,8 +10,8 @@ from starlette.responses import Response
 
 from . import analysis
 from .http import HttpError, json_response
-from .model import MODERATOR, VOORSTELLEN
-from .routes import CREATE_MEMBERS, ServiceRoutes, private_headers
+from .model import MODERATOR, PARTICIPATION, VOORSTELLEN
+from .routes import ServiceRoutes, private_headers, write_members
 from .store import participation
 from .validation import check_properties
 
@@ -69,7 +69,8 @@ class ParticipationRoutes:
 
     async def similar(self, request: Request) -> Response:
         """A dry run of a submission: what would be refused, and the similar published proposals nearby."""
-        properties, geometry, _ = await self.features._body(request, CREATE_MEMBERS, partial=False)
+        properties, geometry, _ = await self.features._body(request, write_members(VOORSTELLEN, PARTICIPATION, creating=True),
+                                                           partial=False)
         properties = {"status": "ingediend", **properties}
         await run_in_threadpool(self._validate, properties, geometry)
         found = await run_in_threadpool(analysis.similar_proposals, self.features.store, self.features.policy,

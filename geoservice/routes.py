@@ -30,8 +30,8 @@ TEXT_CHARSETS = ("utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-
 JSON_TYPES = ("application/geo+json", "application/json", "application/merge-patch+json")
 READ_METHODS = "GET, HEAD, OPTIONS"
 FEATURE_MEMBERS = {"type", "id", "geometry", "properties"}
-CHANGE_MEMBERS = {"toelichting"}  # what a write may say besides the feature: why ...
-CREATE_MEMBERS = {"toelichting", "prive"}  # ... and, submitting a proposal, what is for the municipality only
+NOTE, PRIVATE = "toelichting", "prive"  # besides the feature, a write may say why (the municipality), and
+# what only the municipality may see (a submitter)
 READ_ONLY_MEMBERS = {"links", "bbox"}
 MAX_NOTE_LENGTH = 2000
 MAX_CONTACT_LENGTH = 300
@@ -53,6 +53,20 @@ def _charset(parameters: str) -> str:
         raise HttpError(415, "UnsupportedMediaType", f"charset {charset!r}: use UTF-8 (or UTF-16, UTF-32, "
                                                      "ISO-8859-1, Windows-1252)")
     return known
+
+
+def table_columns(collection: Collection, count: int = 6) -> list[str]:
+    """The properties an items page shows as columns: the title and the next short ones."""
+    short = [f.name for f in collection.fields if f.kind in ("string", "integer", "number", "date")
+             and (f.max_length or 0) <= 200 and f.name != collection.id_field]
+    return sorted(short, key=lambda name: name != collection.title_field)[:count]
+
+
+def write_members(collection: Collection, role: str, creating: bool) -> set:
+    """What a body may carry besides the feature: the municipality explains its changes; a proposal's
+    submitter may add what is for the municipality only."""
+    submitter = role in (PARTICIPATION, ANONYMOUS)
+    return {*(() if submitter else (NOTE,)), *((PRIVATE,) if creating and collection is VOORSTELLEN else ())}
 
 
 def check_page_parameters(request: Request) -> None:
@@ -132,9 +146,9 @@ class ServiceRoutes:
         document = await run_in_threadpool(self._page_document, wanted, items_url, dict(request.query_params),
                                            viewer if output == "json" else Viewer())
         if output == "html":
-            return self._html(request, "collections/items/index.html", self._paths(collection, {
+            return self._html(request, "collections/items/index.html", self._paths(request, collection, {
                 **orjson.loads(orjson.dumps(document)), "items_path": items_url, "offset": wanted.query.offset,
-                "itemtype": "feature"}), collection)
+                "columns": table_columns(collection)}), collection)
         return self._geojson(document, wanted.crs, headers=private_headers(viewer))
 
     def _page_document(self, wanted: params.ItemsRequest, items_url: str, query: dict, viewer: Viewer) -> dict:
@@ -153,8 +167,8 @@ class ServiceRoutes:
         document = await run_in_threadpool(self._feature, collection, self._id(request, collection), target,
                                            viewer if output == "json" else Viewer())
         if output == "html":
-            return self._html(request, "collections/items/item.html", self._paths(collection, {
-                **orjson.loads(orjson.dumps(document)), "title": self._title(request, collection)}), collection)
+            return self._html(request, "collections/items/item.html",
+                              self._paths(request, collection, orjson.loads(orjson.dumps(document))), collection)
         return self._geojson(document, target, headers=private_headers(viewer))
 
     def _exact_for(self, viewer: Viewer, collection_name: str, page):
@@ -195,14 +209,14 @@ class ServiceRoutes:
                     "title": self._title(request, collection), "properties": properties,
                     "additionalProperties": False}
         if output == "html":
-            return self._html(request, "collections/queryables.html", self._paths(collection, document),
+            return self._html(request, "collections/queryables.html", self._paths(request, collection, document),
                               collection)
         return Response(orjson.dumps(document), media_type="application/schema+json")
 
     # -- writing -----------------------------------------------------------------------
     async def _create(self, request: Request, collection: Collection) -> Response:
         actor = self.access.actor(request, collection, "aanmaken")
-        members = CREATE_MEMBERS if collection is VOORSTELLEN else CHANGE_MEMBERS
+        members = write_members(collection, actor.role, creating=True)
         properties, geometry, extra = await self._body(request, members, partial=False)
         properties = self._as_submitted(collection, actor.role, properties)
         details = [self._private(extra)] if "prive" in extra else None
@@ -226,7 +240,8 @@ class ServiceRoutes:
     async def _change(self, request: Request, collection: Collection, partial: bool) -> Response:
         actor = self.access.actor(request, collection, "wijzigen")
         feature_id = self._id(request, collection)
-        properties, geometry, extra = await self._body(request, CHANGE_MEMBERS, partial, feature_id)
+        members = write_members(collection, actor.role, creating=False)
+        properties, geometry, extra = await self._body(request, members, partial, feature_id)
         write, guard = self.store.replace if not partial else self.store.update, None
         if actor.role == PARTICIPATION:
             properties = self._as_submitted(collection, actor.role, properties, partial)
@@ -417,11 +432,12 @@ class ServiceRoutes:
         wanted = request.query_params.get("lang") or request.headers.get("Accept-Language") or ""
         return l10n.best_match(wanted, self.api.locales)
 
-    def _paths(self, collection: Collection, content: dict) -> dict:
-        """What pygeoapi's collection templates expect besides the document itself."""
+    def _paths(self, request: Request, collection: Collection, content: dict) -> dict:
+        """What the collection templates show besides the document itself."""
         base = self._base()
         return {**content, "collections_path": f"{base}/collections", "id_field": collection.id_field,
-                "dataset_path": f"{base}/collections/{collection.name}", "title_field": collection.title_field}
+                "dataset_path": f"{base}/collections/{collection.name}", "title_field": collection.title_field,
+                "collection_title": self._title(request, collection), "lang": self._locale(request).language}
 
     def _html(self, request: Request, template: str, content: dict, collection: Collection | None = None):
         templates = (self.api.get_dataset_templates(collection.name) if collection

@@ -155,7 +155,7 @@ class Store:
     def _cached_count(self, collection: Collection, where: Sql) -> int:
         """numberMatched, counted once per filter and version of the table."""
         key = (collection.name, where.text, where.params)
-        version = self._version(collection.name)
+        version = self.version(collection.name)
         with self._counts_lock:
             cached = self._counts.get(key)
             if cached is not None and cached[0] == version:
@@ -188,7 +188,7 @@ class Store:
     # -- areas -------------------------------------------------------------------------
     def areas(self):
         """(buurtcodes, wijkcodes, STRtree of buurt geometries, municipality boundary), cached."""
-        version = self._version("buurten")
+        version = self.version("buurten")
         if self._areas is None or self._areas_version != version:
             page = self.query(Query("buurten", limit=1_000_000))
             geoms = page.geometries
@@ -307,7 +307,7 @@ class Store:
         self._derive(collection, props, geoms)
         if len(geoms):
             self._insert_rows(tx, collection, geoms, [self._row(collection, p) for p in props])
-        self._touch(tx, collection.name, geoms)
+        self.touch(tx, collection.name, geoms)
 
     def _checked_geometries(self, collection: Collection, geometries) -> np.ndarray:
         geoms = normalise(collection, geometries)
@@ -378,7 +378,7 @@ class Store:
         """Whether the error is the backend stopping a read whose budget ran out."""
         raise NotImplementedError
 
-    def _version(self, table: str):
+    def version(self, table: str):
         """Changes whenever the table changes (for caches)."""
         raise NotImplementedError
 
@@ -406,6 +406,6 @@ class Store:
         """Hold a row against other writers until the transaction ends; whether it exists."""
         raise NotImplementedError
 
-    def _touch(self, tx, table: str, geoms) -> None:
+    def touch(self, tx, table: str, geoms) -> None:
         """Count a change of the table (for caches) and widen its extent by geoms."""
         raise NotImplementedError

@@ -209,7 +209,7 @@ class GeoPackageStore(Store):
         return self._connection().execute(
             f'SELECT count(*) FROM "{collection.name}" WHERE {where.text}', where.params).fetchone()[0]
 
-    def _version(self, table: str):
+    def version(self, table: str):
         row = self._connection().execute(
             f"SELECT versie FROM {VERSIONS_TABLE} WHERE table_name = ?", (table,)).fetchone()
         return row[0] if row else 0
@@ -232,18 +232,18 @@ class GeoPackageStore(Store):
             fids = list(range(first + 1, first + 1 + len(rows)))
         tx.executemany(f'INSERT INTO "{collection.name}" (fid, geom, {names}) VALUES (?, ?, {marks})',
                        [(fid, b, *row) for fid, b, row in zip(fids, blobs, rows)])
-        self._touch(tx, collection.name, geoms)
+        self.touch(tx, collection.name, geoms)
         return fids
 
     def _update_row(self, tx, collection, feature_id, geom, row) -> None:
         assignments = ", ".join(f'"{n}" = ?' for n in ["geom", *(f.name for f in collection.fields)])
         tx.execute(f'UPDATE "{collection.name}" SET {assignments} WHERE {self._key(collection)} = ?',
                    (gpkg.encode([geom], STORAGE_SRID)[0], *row, feature_id))
-        self._touch(tx, collection.name, [geom])
+        self.touch(tx, collection.name, [geom])
 
     def _delete_row(self, tx, collection, feature_id) -> None:
         tx.execute(f'DELETE FROM "{collection.name}" WHERE {self._key(collection)} = ?', (feature_id,))
-        self._touch(tx, collection.name, [])
+        self.touch(tx, collection.name, [])
 
     @staticmethod
     def _last_fid(conn, table: str) -> int:
@@ -259,7 +259,7 @@ class GeoPackageStore(Store):
         # BEGIN IMMEDIATE holds the whole file against other writers already
         return tx.execute(f'SELECT 1 FROM "{table}" WHERE {key} = ?', (value,)).fetchone() is not None
 
-    def _touch(self, tx, table: str, geoms) -> None:
+    def touch(self, tx, table: str, geoms) -> None:
         """Keep gpkg_contents and the version counter current, in the writing transaction."""
         tx.execute(f"UPDATE {VERSIONS_TABLE} SET versie = versie + 1 WHERE table_name = ?", (table,))
         tx.execute("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "

@@ -33,7 +33,7 @@ def _recount(store, tx, feature_id) -> tuple[int, int]:
     tx.execute("UPDATE voorstellen SET steun = (SELECT count(*) FROM steunbetuigingen WHERE voorstel = ?), "
                "reacties = (SELECT count(*) FROM reacties WHERE voorstel = ? AND status = 'gepubliceerd') "
                "WHERE fid = ?", (feature_id, feature_id, feature_id))
-    store._touch(tx, VOORSTELLEN.name, [])
+    store.touch(tx, VOORSTELLEN.name, [])
     return tuple(tx.execute("SELECT steun, reacties FROM voorstellen WHERE fid = ?", (feature_id,)).fetchone())
 
 

@@ -127,7 +127,7 @@ class PostGISStore(Store):
     def _count(self, collection, where: Sql) -> int:
         return self._one(f'SELECT count(*) FROM "{collection.name}" WHERE {where.text}', where.params)[0]
 
-    def _version(self, table: str):
+    def version(self, table: str):
         row = self._one(f"SELECT versie FROM {VERSIONS_TABLE} WHERE table_name = %s", (table,))
         return row[0] if row else 0
 
@@ -155,18 +155,18 @@ class PostGISStore(Store):
                 fids.append(cursor.fetchone()[0])
                 if not cursor.nextset():
                     break
-        self._touch(tx, collection.name, geoms)
+        self.touch(tx, collection.name, geoms)
         return fids
 
     def _update_row(self, tx, collection, feature_id, geom, row) -> None:
         assignments = ", ".join(f'"{f.name}" = %s' for f in collection.fields)
         tx.conn.execute(f'UPDATE "{collection.name}" SET geom = ST_GeomFromWKB(%s, {STORAGE_SRID}), {assignments} '
                         f'WHERE {self._key(collection)} = %s', (shapely.to_wkb(geom), *row, feature_id))
-        self._touch(tx, collection.name, [geom])
+        self.touch(tx, collection.name, [geom])
 
     def _delete_row(self, tx, collection, feature_id) -> None:
         tx.execute(f'DELETE FROM "{collection.name}" WHERE {self._key(collection)} = ?', (feature_id,))
-        self._touch(tx, collection.name, [])
+        self.touch(tx, collection.name, [])
 
     def _continue_ids(self, tx) -> None:
         """After rows came in with their own ids: new ids follow the largest."""
@@ -178,7 +178,7 @@ class PostGISStore(Store):
     def lock_row(self, tx, table: str, key: str, value) -> bool:
         return tx.execute(f'SELECT 1 FROM "{table}" WHERE {key} = ? FOR UPDATE', (value,)).fetchone() is not None
 
-    def _touch(self, tx, table: str, geoms) -> None:
+    def touch(self, tx, table: str, geoms) -> None:
         tx.execute(f"UPDATE {VERSIONS_TABLE} SET versie = versie + 1 WHERE table_name = ?", (table,))
 
 def create(url: str, schema: str = DEFAULT_SCHEMA) -> PostGISStore:
