@@ -24,6 +24,7 @@ from .access import Access
 from .auth import Tokens
 from .config import load_config
 from .download_routes import DownloadRoutes
+from .cql2 import FilterError
 from .downloads import Downloads, NoSuchDownload
 from .http import REQUEST_ID, Guard, HttpError, PageSecurity, error_response, request_id_of
 from .model import COLLECTIONS
@@ -185,6 +186,7 @@ EXCEPTION_HANDLERS = {
     HttpError: _http_error,
     StarletteHTTPException: _routing_error,
     BadRequest: _problem(400, "InvalidParameterValue"),
+    FilterError: _problem(400, "InvalidParameterValue", lambda error: f"filter: {error}"),
     ValidationError: _problem(400, "InvalidValue"),
     Conflict: _problem(409, "Conflict"),
     NotFound: _problem(404, "NotFound", _not_found),

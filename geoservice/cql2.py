@@ -41,7 +41,7 @@ COMPARISONS = {"=": ast.Equal, "<>": ast.NotEqual, "<": ast.LessThan, "<=": ast.
 
 # What one filter may ask: the service evaluates filters of this size within its time budget.
 MAX_PREDICATES = 100  # comparisons, spatial and temporal functions, ...
-MAX_NESTING = 12  # AND within OR within NOT ... (a chain of one operator counts once)
+MAX_NESTING = 12  # AND within OR within NOT ... (a chain of AND, or of OR, counts once)
 MAX_LIST = 1000  # values of one IN
 MAX_JSON_DEPTH = 64
 MAX_VERTICES = 10_000  # of all geometry literals together
@@ -173,7 +173,7 @@ def check_size(node):
     while stack:
         current, nesting, parent = stack.pop()
         if isinstance(current, (ast.And, ast.Or, ast.Not)):
-            nesting += type(current) is not parent
+            nesting += isinstance(current, ast.Not) or type(current) is not parent
             if nesting > MAX_NESTING:
                 raise FilterError(f"nested more than {MAX_NESTING} levels deep")
             stack.extend((child, nesting, type(current)) for child in current.get_sub_nodes())

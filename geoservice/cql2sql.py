@@ -124,7 +124,8 @@ class _ToSql(Evaluator):
     def temporal(self, node, lhs, rhs):
         return Sql("(") + _allen(type(node), _period(lhs), _period(rhs)) + Sql(")")
 
-    @handle(shapely.Geometry, subclasses=True)
+    @handle(shapely.Point, shapely.LineString, shapely.Polygon, shapely.MultiPoint, shapely.MultiLineString,
+            shapely.MultiPolygon, shapely.GeometryCollection)  # pygeofilter's subclass search misses LineString
     def geometry(self, node):
         return None  # used by the spatial predicate itself
 

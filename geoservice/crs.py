@@ -14,6 +14,15 @@ WEB_MERCATOR = "http://www.opengis.net/def/crs/EPSG/0/3857"
 SUPPORTED = (CRS84, RD, ETRS89, WEB_MERCATOR)
 STORAGE = RD
 DENSIFY_POINTS = 32  # points per edge when a box is carried into another CRS
+WEB_MERCATOR_MAX = 20_037_508.34
+# Where coordinates of each CRS can lie at all (in its own axis order): longitude and latitude, the
+# Web Mercator square, and a wide margin around the Netherlands in RD.
+DOMAINS = {
+    CRS84: (-180, -90, 180, 90),
+    ETRS89: (-90, -180, 90, 180),
+    WEB_MERCATOR: (-WEB_MERCATOR_MAX, -WEB_MERCATOR_MAX, WEB_MERCATOR_MAX, WEB_MERCATOR_MAX),
+    RD: (-1_000_000, -1_000_000, 2_000_000, 2_000_000),
+}
 
 
 class CrsError(ValueError):
@@ -62,8 +71,18 @@ def from_storage(geometries, target: str):
     return _apply(geometries, STORAGE, target, decimals(target))
 
 
+def check_domain(geometries, source: str) -> None:
+    """CrsError when coordinates given in source lie where that CRS has none."""
+    coordinates = shapely.get_coordinates(geometries)
+    minx, miny, maxx, maxy = DOMAINS[source]
+    if not (np.isfinite(coordinates).all() and (coordinates[:, 0] >= minx).all() and (coordinates[:, 0] <= maxx).all()
+            and (coordinates[:, 1] >= miny).all() and (coordinates[:, 1] <= maxy).all()):
+        raise CrsError(f"coordinates outside the range of {source} ({minx:g}..{maxx:g}, {miny:g}..{maxy:g})")
+
+
 def to_storage(geometries, source: str):
     """Geometries given in source into the storage CRS; CrsError when they fall outside its area."""
+    check_domain(geometries, source)
     moved = _apply(geometries, source, STORAGE)
     if not np.isfinite(shapely.get_coordinates(moved)).all():
         raise CrsError(f"coordinates outside the area where {source} can be converted to {STORAGE}")
@@ -72,6 +91,7 @@ def to_storage(geometries, source: str):
 
 def area_to_storage(geometry, source: str):
     """A filter geometry given in source, densified so that its edges stay true in the storage CRS."""
+    check_domain(geometry, source)
     if source == STORAGE:
         return geometry
     minx, miny, maxx, maxy = geometry.bounds

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from . import analysis
 from .http import HttpError, json_response
 from .model import MODERATOR, PARTICIPATION, VOORSTELLEN
-from .routes import ServiceRoutes, private_headers, write_members
+from .routes import ServiceRoutes, number_id, private_headers, write_members
 from .store import participation
 from .validation import check_properties
 
@@ -94,7 +94,4 @@ class ParticipationRoutes:
 
     @staticmethod
     def _id(request: Request, key: str = "item_id") -> int:
-        text = request.path_params[key]
-        if not (text.isascii() and text.isdigit()):
-            raise HttpError(404, "NotFound", f"{text}: not found")
-        return int(text)
+        return number_id(request.path_params[key], "voorstellen" if key == "item_id" else "reacties")

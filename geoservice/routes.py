@@ -18,7 +18,7 @@ from .access import Access, Viewer
 from .conformance import CLASSES
 from .http import HttpError
 from .maps import Refresher
-from .model import ANONYMOUS, COLLECTIONS, PARTICIPATION, PLANNER, VOORSTELLEN, WIJKEN, Collection
+from .model import ANONYMOUS, COLLECTIONS, PARTICIPATION, PLANNER, SAFE_INTEGER, VOORSTELLEN, WIJKEN, Collection
 from .policy import Policy
 from .store import NotFound, Store, private
 from .store.private import Private
@@ -36,6 +36,13 @@ READ_ONLY_MEMBERS = {"links", "bbox"}
 MAX_NOTE_LENGTH = 2000
 MAX_CONTACT_LENGTH = 300
 WITHDRAWABLE = ("ingediend", "gepubliceerd")
+
+
+def number_id(text: str, where: str) -> int:
+    """A feature's (or reaction's) number from a path; NotFound for text no feature can have."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 16 or int(text) > SAFE_INTEGER:
+        raise NotFound(f"{where}/{text[:40]}")
+    return int(text)
 
 
 def _charset(parameters: str) -> str:
@@ -404,11 +411,7 @@ class ServiceRoutes:
     @staticmethod
     def _id(request: Request, collection: Collection):
         text = request.path_params["item_id"]
-        if collection.id_field != "id":
-            return text
-        if not (text.isascii() and text.isdigit()):
-            raise NotFound(f"{collection.name}/{text}")
-        return int(text)
+        return text if collection.id_field != "id" else number_id(text, collection.name)
 
     @staticmethod
     def format_of(request: Request) -> str:

@@ -98,12 +98,12 @@ class LimitedHttp(HttpToolsProtocol):
             self._timer = None
 
     def _refuse(self, status: int, reason: str) -> None:
-        """Answer with a problem (unless an answer is under way) and close the connection."""
+        """Answer with a problem (unless the request was answered already) and close the connection."""
         self._stop_timer()
         if self.transport.is_closing():
             return
-        answering = self.cycle is not None and self.cycle.response_started and not self.cycle.response_complete
-        if not answering:
+        answered = not self._in_head and self.cycle is not None and self.cycle.response_started
+        if not answered:  # the request has no answer yet: this is it
             self.transport.write(_raw_problem(status, reason))
         self.transport.close()
 

@@ -145,11 +145,13 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def serving(location: str, directory: Path, tokens_path=None, policy=POLICY, maps=NO_MAPS):
+def serving(location: str, directory: Path, tokens_path=None, policy=POLICY, maps=NO_MAPS, **settings):
+    """The service in a process of its own; settings: further GEOSERVICE_ variables (name in lower case)."""
     port = free_port()
     env = {**os.environ, "GEOSERVICE_STORE": location, "GEOSERVICE_CONFIG": CONFIG, "GEOSERVICE_MAPS": str(maps),
            "GEOSERVICE_DOWNLOADS": str(directory / "downloads"),
-           "GEOSERVICE_TOKENS": str(tokens_path or "no-tokens.yml"), "GEOSERVICE_POLICY": str(policy)}
+           "GEOSERVICE_TOKENS": str(tokens_path or "no-tokens.yml"), "GEOSERVICE_POLICY": str(policy),
+           **{f"GEOSERVICE_{name.upper()}": str(value) for name, value in settings.items()}}
     env.pop("GEOSERVICE_URL", None)
     log = directory / f"access-{port}.log"
     with open(log, "w") as output:

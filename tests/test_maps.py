@@ -187,3 +187,38 @@ def test_a_write_brings_its_maps_up_to_date_in_the_background(mapped, tokens_fil
         other = next(p for p in (directory / "buurt").iterdir() if p.stem != buurt)
         assert "Nieuwe bomen Achtergrondstraat" not in other.read_text()
     assert answered < 2  # the answer did not wait for the maps
+
+
+SERVICE_PAGES = ["/?f=html", "/collections?f=html", "/collections/voorstellen?f=html",
+                 "/collections/voorstellen/items?f=html", "/collections/voorstellen/queryables?f=html",
+                 "/conformance?f=html", "/openapi?f=html"]
+
+
+@pytest.mark.parametrize("path", SERVICE_PAGES)
+def test_the_service_pages_work_offline_under_their_security_policy(mapped, browser, path):
+    server, _, _ = mapped
+    visit = Visit(browser, server)
+    visit.page.goto(f"{server.url}{path}", wait_until="load")
+    policy = httpx.get(f"{server.url}{path}").headers["Content-Security-Policy"]
+    visit.context.close()
+    assert "default-src 'self'" in policy
+    assert not visit.errors and not visit.foreign and not visit.dialogs, (visit.errors, visit.foreign)
+
+
+def test_a_proposal_page_shows_what_residents_wrote_as_text(mapped, browser):
+    server, store, _ = mapped
+    fid = store.query(Query("voorstellen", limit=10_000)).ids[-1]
+    visit = Visit(browser, server)
+    page = visit.page
+    for url in (f"{server.url}/collections/voorstellen/items/{fid}?f=html",
+                f"{server.url}/collections/voorstellen/items?f=html&auteur={HOSTILE}"):
+        page.goto(url, wait_until="load")
+        assert page.get_by_text(HOSTILE, exact=True).count() >= 1
+        assert page.locator("img[src='x']").count() == 0
+        shape = page.locator("#kaart .leaflet-interactive")
+        assert shape.count() == 1
+        shape.hover(force=True)
+        assert HOSTILE in page.locator(".leaflet-tooltip").inner_text()
+        assert page.locator("img[src='x']").count() == 0
+    visit.context.close()
+    assert not visit.dialogs and not visit.errors and not visit.foreign
