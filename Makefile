@@ -18,7 +18,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BENCH_VENV := .venv-bench
 SIZES ?= 100000,1000000
 
-.PHONY: run test setup system-packages demo maps lock clean benchmark benchmark-maps
+.PHONY: run test setup system-packages demo maps lock clean benchmark benchmark-maps benchmark-stalling
 
 run: setup $(STORE) $(MAPS)
 	$(BIN)/geoservice --store $(STORE) serve --host $(HOST) --port $(PORT)
@@ -65,6 +65,11 @@ benchmark: setup system-packages $(BENCH_VENV)/.installed
 # Build time and file sizes of all maps, for the demo data and a data set ten times as dense.
 benchmark-maps: setup
 	$(BIN)/python benchmarks/maps.py
+
+# Latency of a simple read while one client streams an endless header or a crowd holds 1 000
+# half-open connections (SOURCES: other checkouts to compare side by side).
+benchmark-stalling: setup
+	$(BIN)/python benchmarks/stalling.py $(foreach s,$(SOURCES),--source $(s))
 
 $(BENCH_VENV)/.installed: benchmarks/requirements.lock
 	$(PYTHON) -m venv $(BENCH_VENV)

@@ -173,9 +173,7 @@ def _inert(value):
 
 def _write_csv(pages: dict, path: Path) -> None:
     [(name, page)] = pages.items()
-    frame = _frame(name, page)
-    for column in frame.columns[frame.dtypes == object]:
-        frame[column] = frame[column].map(_inert)
+    frame = _frame(name, page).map(_inert)
     geoms = np.asarray(page.geometries, dtype=object)
     points = shapely.point_on_surface(geoms)
     frame["x"], frame["y"] = np.round(shapely.get_x(points), 2), np.round(shapely.get_y(points), 2)

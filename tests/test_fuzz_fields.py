@@ -68,7 +68,7 @@ def _written_exactly_or_refused(client, store, collection, base: dict, role: str
             assert _same(value, stored[name], collection.field_map[name].kind), (name, value, stored[name])
 
 
-FUZZ = settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+FUZZ = settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 
 
 def test_every_writable_field_of_a_project(store_client, store, tokens):

@@ -98,7 +98,7 @@ def _answer(client, collection: str, text: str):
 
 @pytest.mark.parametrize("collection", [PROJECTEN, VOORSTELLEN], ids=lambda c: c.name)
 def test_generated_filters_get_the_same_answer_from_both_backends(both, collection):
-    @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
     @given(_filters(collection))
     def same_answer(text):
         geopackage, postgis = (_answer(client, collection.name, text) for client in both)

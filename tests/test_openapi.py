@@ -30,7 +30,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_every_operation_keeps_to_the_document(case, tokens):
     # A CQL2 filter, a bbox with min > max or a feature outside Nijmegen fits the document's types
     # but is still refused with 400: the check that every schema-valid request succeeds does not apply.
