@@ -1,11 +1,13 @@
 """The wijkplan process over HTTP, on both backends: lifecycles, the public history of every change,
 koppelkansen kept current and the per-wijk summary."""
 import datetime as dt
+import logging
 
 import numpy as np
 import pytest
 import shapely
 
+from geoservice import analysis
 from geoservice.filters import equals
 from geoservice.model import SUPPORTABLE
 from geoservice.policy import Policy
@@ -145,6 +147,25 @@ def test_two_projects_in_one_street_within_two_years_are_a_koppelkans(store_clie
     assert pairs[(first, second)]["tussenliggende_jaren"] == 2
     koppelkans = store_client.get(f"/collections/koppelkansen/items/P{first}-P{second}").json()
     assert koppelkans["geometry"]["type"] == "Polygon"
+
+
+def test_the_longest_titles_still_make_a_koppelkans(store_client, tokens):
+    long_titles = [f"{'Herinrichting ' * 14}{n}"[:200] for n in range(2)]
+    first, second = (project(store_client, tokens, planjaar=THIS_YEAR + 1, titel=title)[1] for title in long_titles)
+    answer = store_client.get(f"/collections/koppelkansen/items/P{first}-P{second}")
+    assert answer.status_code == 200
+    title = answer.json()["properties"]["titel"]
+    assert len(title) <= 400 and title.endswith(f"({THIS_YEAR + 1})") and "…" in title
+
+
+def test_a_failed_derivation_keeps_the_data_derived_before_and_is_logged(store_client, tokens, monkeypatch, caplog):
+    before = store_client.get("/collections/koppelkansen/items", params={"limit": 1000}).json()["features"]
+    monkeypatch.setitem(analysis.DERIVATIONS, "koppelkansen", lambda *args: 1 / 0)
+    project(store_client, tokens, planjaar=THIS_YEAR + 1)
+    with caplog.at_level(logging.ERROR, logger="geoservice.analysis"):
+        after = store_client.get("/collections/koppelkansen/items", params={"limit": 1000})
+    assert after.status_code == 200 and after.json()["features"] == before
+    assert any("deriving koppelkansen failed" in record.getMessage() for record in caplog.records)
 
 
 def test_the_demo_koppelkansen_are_exactly_the_pairs_within_distance_and_horizon(client, demo_store):
