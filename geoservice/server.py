@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import resource
 from http import HTTPStatus
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -21,15 +22,24 @@ from .settings import Settings
 HEAD_END = b"\r\n\r\n"
 
 
+FILES_KEPT_FREE = 100  # file descriptors left for the store, downloads and maps
+
+
 def protocol(settings: Settings) -> type[HttpToolsProtocol]:
-    """The HTTP protocol class for uvicorn, with the limits of these settings."""
-    return type("LimitedHttp", (LimitedHttp,), {"settings": settings, "open_per_address": collections.Counter()})
+    """The HTTP protocol class for uvicorn, with the limits of these settings (and never more
+    connections than the process may open files)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    most = settings.max_connections if soft == resource.RLIM_INFINITY else min(settings.max_connections,
+                                                                                soft - FILES_KEPT_FREE)
+    return type("LimitedHttp", (LimitedHttp,), {"settings": settings, "max_connections": max(1, most),
+                                                "open_per_address": collections.Counter()})
 
 
 class LimitedHttp(HttpToolsProtocol):
     """One HTTP/1.1 connection, held to the limits of `settings`."""
 
     settings: Settings
+    max_connections: int
     open_per_address: collections.Counter
 
     def __init__(self, *args, **kwargs):
@@ -48,7 +58,7 @@ class LimitedHttp(HttpToolsProtocol):
         if per_address and self.open_per_address[self._address] > per_address:
             self.transport.close()
             return
-        if len(self.connections) > self.settings.max_connections:
+        if len(self.connections) > self.max_connections:
             self.app = _over_capacity
         self._start_timer(self.settings.head_timeout_s, "the request head did not arrive in time")
 

@@ -24,8 +24,8 @@ class Settings:
     head_timeout_s: float = 5.0  # the request head must arrive within this, else 408
     body_timeout_s: float = 15.0  # the body must arrive within this after the head, else 408
     keep_alive_s: float = 5.0  # an idle connection is closed after this
-    max_connections: int = 500  # open connections in all; requests beyond get a 503
-    connections_per_address: int = 50  # open connections from one address (0: no limit, behind a proxy)
+    max_connections: int = 2000  # open connections in all (at most what the process may open); beyond: 503
+    connections_per_address: int = 100  # open connections from one address (0: no limit, behind a proxy)
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
