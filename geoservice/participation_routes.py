@@ -69,8 +69,8 @@ class ParticipationRoutes:
 
     async def similar(self, request: Request) -> Response:
         """A dry run of a submission: what would be refused, and the similar published proposals nearby."""
-        properties, geometry, _ = await self.features._body(request, write_members(VOORSTELLEN, PARTICIPATION, creating=True),
-                                                           partial=False)
+        members = write_members(VOORSTELLEN, PARTICIPATION, creating=True)
+        properties, geometry, _ = await self.features._body(request, members, partial=False)
         properties = {"status": "ingediend", **properties}
         await run_in_threadpool(self._validate, properties, geometry)
         found = await run_in_threadpool(analysis.similar_proposals, self.features.store, self.features.policy,

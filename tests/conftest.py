@@ -67,6 +67,15 @@ def demo_store(demo_location) -> Store:
     return open_store(demo_location)
 
 
+@pytest.fixture(scope="session")
+def both_backends(demo_path, postgres):
+    """The API in-process on the demo store of each backend, side by side, for reading only."""
+    stores = GeoPackageStore(demo_path), PostGISStore(postgres.create_database("demo_both", "demo_template"))
+    yield [client_for(s) for s in stores]
+    for s in stores:
+        s.close()
+
+
 @pytest.fixture(params=BACKENDS)
 def store(request, demo_path, tmp_path):
     """A private copy of the demo store that a test may change, on each backend."""

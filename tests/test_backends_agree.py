@@ -3,10 +3,6 @@ answer and `bijgewerkt` (the two demo stores were built a moment apart)."""
 import orjson
 import pytest
 
-from geoservice.store import GeoPackageStore
-from geoservice.store.postgis import PostGISStore
-
-from conftest import client_for
 
 RD = "http://www.opengis.net/def/crs/EPSG/0/28992"
 QUERIES = [
@@ -32,15 +28,6 @@ QUERIES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def both(demo_path, postgres):
-    url = postgres.create_database("demo_compare", "demo_template")
-    stores = GeoPackageStore(demo_path), PostGISStore(url)
-    yield [client_for(s) for s in stores]
-    for s in stores:
-        s.close()
-
-
 def comparable(response) -> dict:
     document = orjson.loads(response.content)
     document.pop("timeStamp", None)
@@ -50,8 +37,8 @@ def comparable(response) -> dict:
 
 
 @pytest.mark.parametrize("url", QUERIES)
-def test_both_backends_answer_alike(both, url):
-    geopackage, postgis = (client.get(url) for client in both)
+def test_both_backends_answer_alike(both_backends, url):
+    geopackage, postgis = (client.get(url) for client in both_backends)
     assert geopackage.status_code == postgis.status_code == 200
     assert comparable(geopackage) == comparable(postgis)
     assert geopackage.headers["Content-Crs"] == postgis.headers["Content-Crs"]

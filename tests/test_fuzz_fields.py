@@ -2,6 +2,7 @@
 each write is refused with a 400 problem that changes nothing, or stored exactly as given."""
 import datetime as dt
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -71,17 +72,12 @@ def _written_exactly_or_refused(client, store, collection, base: dict, role: str
 FUZZ = settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 
 
-def test_every_writable_field_of_a_project(store_client, store, tokens):
+@pytest.mark.parametrize("collection,base,role", [(PROJECTEN, PROJECT, "planner"),
+                                                  (VOORSTELLEN, PROPOSAL, "moderator")],
+                         ids=["projecten", "voorstellen"])
+def test_every_writable_field_is_stored_as_given_or_refused(store_client, store, tokens, collection, base, role):
     @FUZZ
-    @given(_changes(PROJECTEN))
+    @given(_changes(collection))
     def write(changes):
-        _written_exactly_or_refused(store_client, store, PROJECTEN, PROJECT, "planner", changes, tokens)
-    write()
-
-
-def test_every_writable_field_of_a_proposal(store_client, store, tokens):
-    @FUZZ
-    @given(_changes(VOORSTELLEN))
-    def write(changes):
-        _written_exactly_or_refused(store_client, store, VOORSTELLEN, PROPOSAL, "moderator", changes, tokens)
+        _written_exactly_or_refused(store_client, store, collection, base, role, changes, tokens)
     write()

@@ -4,10 +4,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import client_for
 from geoservice.model import PROJECTEN, VOORSTELLEN
-from geoservice.store import GeoPackageStore
-from geoservice.store.postgis import PostGISStore
 
 SPATIAL = ["S_INTERSECTS", "S_WITHIN", "S_DISJOINT", "S_CONTAINS", "S_TOUCHES", "S_OVERLAPS", "S_CROSSES",
            "S_EQUALS"]
@@ -77,15 +74,6 @@ def _filters(collection):
         inner.map(lambda f: f"NOT ({f})"), inner.map(lambda f: f"({f})")), max_leaves=6)
 
 
-@pytest.fixture(scope="module")
-def both(demo_path, postgres):
-    url = postgres.create_database("demo_fuzz", "demo_template")
-    stores = GeoPackageStore(demo_path), PostGISStore(url)
-    yield [client_for(s) for s in stores]
-    for s in stores:
-        s.close()
-
-
 def _answer(client, collection: str, text: str):
     response = client.get(f"/collections/{collection}/items", params={"filter": text, "limit": 1000})
     assert response.status_code in (200, 400), response.text
@@ -97,10 +85,10 @@ def _answer(client, collection: str, text: str):
 
 
 @pytest.mark.parametrize("collection", [PROJECTEN, VOORSTELLEN], ids=lambda c: c.name)
-def test_generated_filters_get_the_same_answer_from_both_backends(both, collection):
+def test_generated_filters_get_the_same_answer_from_both_backends(both_backends, collection):
     @settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
     @given(_filters(collection))
     def same_answer(text):
-        geopackage, postgis = (_answer(client, collection.name, text) for client in both)
+        geopackage, postgis = (_answer(client, collection.name, text) for client in both_backends)
         assert geopackage == postgis
     same_answer()

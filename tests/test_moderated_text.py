@@ -114,7 +114,8 @@ def test_every_version_of_a_download_has_its_own_last_modified(store_client, tok
         assert second.headers["ETag"] != first.headers["ETag"]
         assert (email.utils.parsedate_to_datetime(second.headers["Last-Modified"])
                 > email.utils.parsedate_to_datetime(first.headers["Last-Modified"]))
-        since = store_client.get("/downloads/projecten.csv", headers={"If-Modified-Since": first.headers["Last-Modified"]})
+        since = store_client.get("/downloads/projecten.csv",
+                                 headers={"If-Modified-Since": first.headers["Last-Modified"]})
         assert since.status_code == 200
         first = second
     assert store_client.get("/downloads/projecten.csv", headers={

@@ -144,8 +144,8 @@ def test_an_unexpected_failure_answers_and_keeps_the_connection():
 
 
 def test_a_read_that_takes_too_long_is_stopped(store):
-    slow = ("SELECT pg_sleep(2)" if "postgresql" in store.location else
-            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000000) SELECT count(*) FROM c")
+    slow = ("SELECT pg_sleep(2)" if "postgresql" in store.location else "WITH RECURSIVE c(x) AS (SELECT 1 "
+            "UNION ALL SELECT x + 1 FROM c WHERE x < 100000000) SELECT count(*) FROM c")
     started = time.monotonic()
     with pytest.raises(QueryTimeout), store._within(0.2):
         store.read(slow)
