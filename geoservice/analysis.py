@@ -33,6 +33,7 @@ def refresh(store: Store, policy: Policy, name: str, year: int | None = None) ->
 
     A derivation that fails leaves the data derived before in place (it keeps being served) and is
     logged; it is tried again once its sources change."""
+    name = COLLECTIONS[name].table if name in COLLECTIONS else name
     compute = DERIVATIONS.get(name)
     if compute is None:
         return

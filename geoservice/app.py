@@ -3,6 +3,7 @@ document; the service's own routes for features and conformance."""
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 import orjson
 import pygeoapi
@@ -26,7 +27,7 @@ from .config import load_config
 from .download_routes import DownloadRoutes
 from .cql2 import FilterError
 from .downloads import Downloads, NoSuchDownload
-from .http import REQUEST_ID, Guard, HttpError, PageSecurity, error_response, request_id_of
+from .http import REQUEST_ID, Guard, HttpError, PageSecurity, error_response, request_id_of, with_links
 from .model import COLLECTIONS
 from .maps import STATIC, Refresher, tile_host
 from .params import BadRequest
@@ -45,19 +46,37 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _endpoint(api: API, handler, *path_keys: str, complete=lambda document, base: document):
     """A Starlette endpoint that runs a pygeoapi handler with the request's path parameters; its
-    JSON answers keep only offered links, and `complete` adds to them."""
-    async def endpoint(request: Request) -> Response:
-        check_page_parameters(request)
+    JSON answers keep only offered links, and `complete` adds to them. The links go in a Link header
+    as well (of an HTML page: those of its JSON document)."""
+    async def run(request: Request):
         api_request = await APIRequest.from_starlette(request, api.locales)
         args = [request.path_params[key] for key in path_keys]
         headers, status, content = await run_in_threadpool(handler, api, api_request, *args)
-        if headers.get("Content-Type", "").startswith("application/json"):
-            document = orjson.loads(content)
-            if status >= 400:
-                raise HttpError(status, document.get("code", "Error"), document.get("description", ""))
-            content = orjson.dumps(complete(_offered_links_only(document), api.base_url.rstrip("/")))
-        return Response(content, status_code=status, headers=headers)
+        if not headers.get("Content-Type", "").startswith("application/json"):
+            return headers, status, content, None
+        document = orjson.loads(content)
+        if status >= 400:
+            raise HttpError(status, document.get("code", "Error"), document.get("description", ""))
+        document = complete(_offered_links_only(document), api.base_url.rstrip("/"))
+        return headers, status, orjson.dumps(document), document
+
+    async def endpoint(request: Request) -> Response:
+        check_page_parameters(request)
+        headers, status, content, document = await run(request)
+        if document is None and status == 200 and headers.get("Content-Type", "").startswith("text/html"):
+            *_, document = await run(_as_json(request))
+        return Response(content, status_code=status, headers=with_links(headers, document))
     return endpoint
+
+
+def _as_json(request: Request) -> Request:
+    """The same (bodiless) request, asking for JSON."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "f"] + [("f", "json")]
+    return Request({**request.scope, "query_string": urlencode(query).encode()}, _no_body)
+
+
+async def _no_body() -> dict:
+    return {"type": "http.request", "body": b"", "more_body": False}
 
 
 UNOFFERED = ("f=jsonld", "f=csv", "/processes", "/TileMatrixSets", "/jobs")
@@ -100,9 +119,9 @@ def _service_links(maps: Path):
     return complete
 
 
-def _qgis_project(api: API, store: Store):
+def _qgis_project(api: API):
     async def endpoint(request: Request) -> Response:
-        content = await run_in_threadpool(qgis.project, store, api.base_url.rstrip("/"))
+        content = qgis.project(api.base_url.rstrip("/"))
         return Response(content, media_type="application/x-qgis-project",
                         headers={"Content-Disposition": 'attachment; filename="wijkplan.qgs"'})
     return endpoint
@@ -148,7 +167,7 @@ def _routes(api: API, service: ServiceRoutes, participation: ParticipationRoutes
         Route("/collections", _endpoint(api, core_api.describe_collections, complete=_with_downloads)),
         Route(collection, _endpoint(api, core_api.describe_collections, "collection_id", complete=_with_downloads)),
         Route(f"{collection}/queryables", service.queryables),
-        Route(f"{collection}/schema", _endpoint(api, core_api.get_collection_schema, "collection_id")),
+        Route(f"{collection}/schema", service.schema),
         Route(f"{collection}/items", service.items, methods=["GET", "HEAD", "POST", "OPTIONS"]),
         Route(f"{collection}/items/{{item_id}}", service.item,
               methods=["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"]),
@@ -216,6 +235,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     ]
     downloads = DownloadRoutes(Downloads(store, policy, settings.downloads))
     routes = [*_routes(api, service, ParticipationRoutes(service), Path(settings.maps)), *_map_routes(settings.maps),
-              Route("/qgis/wijkplan.qgs", _qgis_project(api, store)),
+              Route("/qgis/wijkplan.qgs", _qgis_project(api)),
               Route("/downloads/wijken/{wijk}.gpkg", downloads.wijk), Route("/downloads/{name}.{fmt}", downloads.file)]
     return Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS)

@@ -8,7 +8,7 @@ import contextlib
 import os
 from pathlib import Path
 
-from .model import COLLECTIONS
+from .model import TABLES
 from .store import GeoPackageStore, Query, Store, staging
 from .store import geopackage
 from .store.private import TABLES
@@ -38,7 +38,7 @@ def restore(path: str | Path, location: str) -> None:
 def copy(source: Store, target: Store) -> None:
     """Every feature (with its id) and every private row of source into an empty target."""
     with target.transaction() as tx:
-        for collection in COLLECTIONS.values():
+        for collection in TABLES.values():
             page = source.query(Query(collection.name, limit=ALL, published_only=False))
             if page.ids:
                 fids = page.ids if collection.id_field == "id" else None

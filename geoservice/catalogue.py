@@ -4,7 +4,7 @@ and the service configuration."""
 from __future__ import annotations
 
 from . import downloads
-from .model import COLLECTIONS, Collection
+from .model import TABLES, Collection
 
 CONTEXT = {"dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/",
            "foaf": "http://xmlns.com/foaf/0.1/", "vcard": "http://www.w3.org/2006/vcard/ns#",
@@ -30,7 +30,7 @@ def catalogue(config: dict, base: str) -> dict:
                          "dcat:endpointURL": {"@id": f"{base}/"},
                          "dcat:endpointDescription": {"@id": f"{base}/openapi.json"},
                          "dct:conformsTo": {"@id": "http://www.opengis.net/spec/ogcapi-features-1/1.0"}},
-        "dcat:dataset": [_dataset(config, base, c) for c in COLLECTIONS.values()],
+        "dcat:dataset": [_dataset(config, base, c) for c in TABLES.values()],
     }
 
 
@@ -80,4 +80,4 @@ def field_dictionary() -> dict:
         {"naam": f.name, "titel": f.title, "omschrijving": f.description or None, "type": f.kind,
          "waarden": list(f.values) or None, "verplicht": f.required and not f.derived, "afgeleid": f.derived,
          "maximale_lengte": f.max_length, "minimum": f.minimum}
-        for f in collection.fields]} for name, collection in COLLECTIONS.items()}
+        for f in collection.fields]} for name, collection in TABLES.items()}

@@ -7,7 +7,7 @@ import dataclasses
 import os
 from pathlib import Path
 
-from .model import COLLECTIONS, ROLES
+from .model import ROLES, TABLES
 from .settings import Settings
 
 
@@ -37,7 +37,7 @@ def _demo(args, settings: Settings) -> None:
     demo.build(settings.store, seed=args.seed)
     store = open_store(settings.store)
     analysis.refresh_all(store, Policy.load(settings.policy))
-    counts = ", ".join(f"{name} {store.count(name)}" for name in COLLECTIONS)
+    counts = ", ".join(f"{name} {store.count(name)}" for name in TABLES)
     where = "the database" if is_database(settings.store) else settings.store
     print(f"demo store written to {where}: {counts}")
 

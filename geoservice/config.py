@@ -10,13 +10,19 @@ from pygeoapi.util import yaml_load
 from . import crs
 from .filters import equals
 from .maps import BASE_MAPS
-from .model import COLLECTIONS, DEMO_SOURCE, Collection
+from .model import COLLECTIONS, DEMO_SOURCE, TABLES, Collection
 from .policy import Policy
 from .settings import Settings
 from .store import Query
 
 TEMPLATES = Path(__file__).parent / "templates"  # the service's own pages; pygeoapi's for the rest
 PYGEOAPI_STATIC = Path(pygeoapi.__file__).parent / "static"
+FAMILIES_NOTE = {
+    "nl": " Punten, lijnen en vlakken samen; QGIS en andere clients die een laag één geometrietype geven, tekenen "
+          "alles met {name}-punten, {name}-lijnen en {name}-vlakken.",
+    "en": " Points, lines and areas together; QGIS and other clients that give a layer one geometry type draw "
+          "everything with {name}-punten, {name}-lijnen and {name}-vlakken.",
+}
 DEMO_NOTE = {
     "nl": " DEMO: fictieve, gegenereerde gegevens op echte CBS-grenzen; geen echte plannen.",
     "en": " DEMO: fictitious generated data on real CBS boundaries; not real plans.",
@@ -32,7 +38,7 @@ def load_config(settings: Settings, store) -> dict:
     config["server"]["map"] = {"url": tiles, "attribution": f"{attribution} | Bron: CBS, Kadaster"}
     config["server"]["templates"] = {"path": str(TEMPLATES), "static": str(PYGEOAPI_STATIC)}
     resources = config.get("resources") or {}
-    config["resources"] = {name: _resource(collection, resources.get(name, {}), settings, store)
+    config["resources"] = {name: _resource(collection, resources.get(collection.table, {}), settings, store)
                            for name, collection in COLLECTIONS.items()}
     return config
 
@@ -40,14 +46,17 @@ def load_config(settings: Settings, store) -> dict:
 def _resource(collection: Collection, extra: dict, settings: Settings, store) -> dict:
     resource = copy.deepcopy(extra)
     description = dict(collection.description)
-    if collection.editable and _is_demo(store, collection):
+    if collection.mixed:
+        description = {lang: text + FAMILIES_NOTE[lang].format(name=collection.name)
+                       for lang, text in description.items()}
+    if TABLES[collection.table].editable and _is_demo(store, collection):
         description = {lang: text + DEMO_NOTE[lang] for lang, text in description.items()}
     resource.update({
         "type": "collection",
         "title": dict(collection.title),
         "description": description,
         "keywords": resource.get("keywords", []),
-        "links": resource.get("links", []),
+        "links": [*resource.get("links", []), *_related(collection, settings.url.rstrip("/"))],
         "extents": {"spatial": {"bbox": _extent(store, collection), "crs": crs.CRS84}},
         "providers": [{
             "type": "feature",
@@ -63,6 +72,16 @@ def _resource(collection: Collection, extra: dict, settings: Settings, store) ->
     return resource
 
 
+def _related(collection: Collection, base: str) -> list[dict]:
+    """Links between a mixed collection and its collections of one geometry family."""
+    if collection.source:
+        return [{"type": "application/json", "rel": "related", "href": f"{base}/collections/{collection.source}",
+                 "title": f"Alle geometrietypen: {collection.source}"}]
+    return [{"type": "application/json", "rel": "related", "href": f"{base}/collections/{collection.name}-{f.name}",
+             "title": f"Alleen de {f.words['nl']} (één geometrietype, voor QGIS)"}
+            for f in collection.families if collection.mixed]
+
+
 def _is_demo(store, collection: Collection) -> bool:
     query = Query(collection.name, limit=1, filter=equals("bron", DEMO_SOURCE), published_only=False)
     return bool(store.query(query).ids)
@@ -71,7 +90,7 @@ def _is_demo(store, collection: Collection) -> bool:
 def _extent(store, collection: Collection) -> list[float]:
     """The bounding box of the collection in CRS84 (densified edges); the municipality when empty, and
     for collections with unpublished features (whose extent would tell where those lie)."""
-    own = None if collection.public_when else store.extent(collection.name)
+    own = None if collection.public_when else store.extent(collection.table)
     bounds = own or store.extent("buurten")
     if bounds is None:
         return [3.2, 50.7, 7.3, 53.6]

@@ -23,7 +23,7 @@ import shapely
 
 from . import analysis, crs, geojson
 from .filters import equals
-from .model import COLLECTIONS, WIJKEN
+from .model import COLLECTIONS, FAMILIES, TABLES, WIJKEN
 from .policy import Policy
 from .store import Query, Store
 
@@ -80,7 +80,7 @@ class Downloads:
         if wijk is not None:
             if not self.store.query(Query(WIJKEN.name, equals("wijkcode", wijk), limit=1)).ids:
                 raise NoSuchDownload(f"downloads/wijken/{wijk}.gpkg")
-            return Download(wijk, fmt, tuple(COLLECTIONS), wijk)
+            return Download(wijk, fmt, tuple(TABLES), wijk)
         return Download(name, fmt, (name,))
 
     def file(self, download: Download) -> tuple[Path, str]:
@@ -153,8 +153,17 @@ def _frame(name: str, page) -> pd.DataFrame:
 def _write_geopackage(pages: dict, path: Path) -> None:
     for name, page in pages.items():
         frame = gpd.GeoDataFrame(_frame(name, page), geometry=gpd.GeoSeries(page.geometries, crs=crs.STORAGE))
-        frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio",
-                      geometry_type=GEOMETRY_TYPES[COLLECTIONS[name].storage_geometry_type])
+        geometry_type, promote = _layer_type(COLLECTIONS[name])
+        frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio", geometry_type=geometry_type,
+                      promote_to_multi=promote)
+
+
+def _layer_type(collection) -> tuple[str, bool]:
+    """The geometry type of a collection's layer, and whether single geometries become multi for it
+    (a collection of one geometry family has one layer type, as its name promises)."""
+    if collection.family:
+        return FAMILIES[collection.family].types[1], True
+    return GEOMETRY_TYPES[collection.storage_geometry_type], False
 
 
 def _write_geojson(pages: dict, path: Path) -> None:

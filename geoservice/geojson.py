@@ -13,6 +13,7 @@ from . import crs
 from .store import Page
 
 GEOJSON = "application/geo+json"
+JSONFG = "application/vnd.ogc.fg+json"
 
 
 def features(page: Page, target_crs: str, properties: list[str] | None = None,
@@ -40,21 +41,26 @@ def href(base: str, params: dict) -> str:
     return f"{base}?{urlencode(params)}" if params else base
 
 
-def page_links(items_url: str, params: dict, offset: int, limit: int, returned: int, matched: int) -> list[dict]:
-    """self, alternate, next and prev links of a page of items, keeping the other parameters."""
+FORMATS = {"json": (GEOJSON, "GeoJSON"), "jsonfg": (JSONFG, "JSON-FG"),
+           "html": ("text/html", "HTML")}
+
+
+def page_links(items_url: str, params: dict, offset: int, limit: int, returned: int, matched: int,
+               output: str = "json") -> list[dict]:
+    """self, alternate, collection, next and prev links of a page of items (in the format of the page),
+    keeping the other parameters."""
     rest = {k: v for k, v in params.items() if k not in ("f", "offset")}
-    links = [
-        link(href(items_url, {**rest, "f": "json", "offset": offset}), "self", GEOJSON, "Deze pagina als GeoJSON"),
-        link(href(items_url, {**rest, "f": "html", "offset": offset}), "alternate", "text/html",
-             "Deze pagina als HTML"),
-        link(items_url.rsplit("/", 1)[0], "collection", "application/json", "De collectie"),
-    ]
+    media_type, _ = FORMATS[output]
+    links = [link(href(items_url, {**rest, "f": output, "offset": offset}), "self", media_type, "Deze pagina")]
+    links += [link(href(items_url, {**rest, "f": other, "offset": offset}), "alternate", other_type,
+                   f"Deze pagina als {label}") for other, (other_type, label) in FORMATS.items() if other != output]
+    links.append(link(items_url.rsplit("/", 1)[0], "collection", "application/json", "De collectie"))
     if offset + returned < matched:
-        links.append(link(href(items_url, {**rest, "f": "json", "offset": offset + limit}), "next", GEOJSON,
+        links.append(link(href(items_url, {**rest, "f": output, "offset": offset + limit}), "next", media_type,
                           "Volgende pagina"))
     if offset > 0:
-        links.append(link(href(items_url, {**rest, "f": "json", "offset": max(0, offset - limit)}), "prev",
-                          GEOJSON, "Vorige pagina"))
+        links.append(link(href(items_url, {**rest, "f": output, "offset": max(0, offset - limit)}), "prev",
+                          media_type, "Vorige pagina"))
     return links
 
 

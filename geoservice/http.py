@@ -10,6 +10,7 @@ import re
 import time
 import uuid
 from http import HTTPStatus
+from urllib.parse import quote
 
 import orjson
 from starlette.responses import Response
@@ -48,6 +49,26 @@ def error_response(error: HttpError, request_id: str | None = None) -> Response:
 
 def json_response(document, status: int = 200, headers: dict | None = None) -> Response:
     return Response(orjson.dumps(document), status_code=status, media_type="application/json", headers=headers)
+
+
+def link_header(links: list[dict]) -> str:
+    """The links of a document as an RFC 8288 Link header (rel and type quoted; titles as RFC 8187
+    extended values, so that any text can be carried)."""
+    parts = []
+    for found in links:
+        part = f'<{found["href"]}>; rel="{found["rel"]}"'
+        if found.get("type"):
+            part += f'; type="{found["type"]}"'
+        if found.get("title"):
+            part += f"; title*=UTF-8''{quote(found['title'], safe='')}"
+        parts.append(part)
+    return ", ".join(parts)
+
+
+def with_links(headers: dict | None, document) -> dict:
+    """Headers with the Link header of a document's links (when it has any)."""
+    links = document.get("links") if isinstance(document, dict) else None
+    return {**(headers or {}), "Link": link_header(links)} if links else dict(headers or {})
 
 
 def request_id_of(scope) -> str | None:

@@ -20,7 +20,7 @@ import yaml
 from tqdm import tqdm
 
 from . import crs
-from .model import COLLECTIONS, Collection
+from .model import TABLES, Collection
 from .store import Query, Store
 from .validation import ValidationError, check_geometries, check_properties
 
@@ -145,7 +145,7 @@ def load(store: Store, path: str | Path, collection_name: str, mapping: Mapping 
     """Check every row of a file, then store the valid ones: all of them, or none when any row is
     rejected (unless skip_invalid)."""
     path, mapping = Path(path), mapping or Mapping()
-    collection = COLLECTIONS.get(collection_name)
+    collection = TABLES.get(collection_name)
     if collection is None or collection_name in ("koppelkansen", "statuswijzigingen"):
         raise SourceError(f"{collection_name}: not a collection to import into")
     features = rows(read_source(path, mapping), collection, mapping, path.name)

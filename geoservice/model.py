@@ -4,7 +4,7 @@ Everything else (store schema, pygeoapi field lists, queryables, validation) der
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 THEMAS = ("verharding", "riolering", "groen", "spelen", "verlichting", "water", "verkeer")
 PROJECT_SOORTEN = ("groot onderhoud", "herinrichting", "vervanging", "nieuwe aanleg")
@@ -56,6 +56,23 @@ FIRST_DATE, LAST_DATE = "1900-01-01", "2199-12-31"
 
 AREA_TYPES = ("Polygon", "MultiPolygon")
 ALL_TYPES = ("Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon")
+
+
+@dataclass(frozen=True)
+class Family:
+    """Geometry types of one dimension: what a client that gives a layer one type can draw whole."""
+
+    name: str
+    types: tuple[str, str]
+    dimension: int
+    words: dict
+
+
+FAMILIES = {f.name: f for f in (
+    Family("punten", ("Point", "MultiPoint"), 0, {"nl": "punten", "en": "points"}),
+    Family("lijnen", ("LineString", "MultiLineString"), 1, {"nl": "lijnen", "en": "lines"}),
+    Family("vlakken", ("Polygon", "MultiPolygon"), 2, {"nl": "vlakken", "en": "areas"}),
+)}
 
 
 JSON_TYPES = {
@@ -120,6 +137,7 @@ class Collection:
     writers: the roles that may create, change and delete its features.
     participant_fields: what a participant may set (through a participation client).
     max_vertices, max_extent_m: the largest geometry accepted (vertices; envelope diagonal).
+    source, family: for a collection of one geometry family, the collection whose features it shows.
     """
 
     name: str
@@ -136,6 +154,32 @@ class Collection:
     participant_fields: tuple[str, ...] = ()
     max_vertices: int = 10_000
     max_extent_m: float = 20_000
+    source: str | None = None
+    family: str | None = None
+
+    @property
+    def table(self) -> str:
+        """The table that holds the features."""
+        return self.source or self.name
+
+    @property
+    def families(self) -> tuple[Family, ...]:
+        """The geometry families of the collection's features."""
+        return tuple(f for f in FAMILIES.values() if set(f.types) & set(self.geometry_types))
+
+    @property
+    def mixed(self) -> bool:
+        """Whether the collection holds more than one geometry family (and offers one per family)."""
+        return len(self.families) > 1
+
+    @property
+    def geometry_format(self) -> str:
+        """The geometry type as OGC API - Features Part 5 names it (`format` of the primary geometry)."""
+        if self.mixed:
+            return "geometry-any"
+        [family] = self.families
+        types = [t for t in family.types if t in self.geometry_types]
+        return f"geometry-{types[0].lower()}" if len(types) == 1 else f"geometry-{'-or-'.join(family.types).lower()}"
 
     @property
     def field_map(self) -> dict[str, Field]:
@@ -345,7 +389,26 @@ STATUSWIJZIGINGEN = Collection(
     ),
 )
 
-COLLECTIONS = {c.name: c for c in (WIJKEN, BUURTEN, PROJECTEN, VOORSTELLEN, KOPPELKANSEN, STATUSWIJZIGINGEN)}
+def family_view(collection: Collection, family: Family) -> Collection:
+    """The features of one geometry family of a mixed collection, as a read-only collection."""
+    words = family.words
+    return replace(
+        collection, name=f"{collection.name}-{family.name}",
+        title={lang: f"{title} ({words[lang]})" for lang, title in collection.title.items()},
+        description={
+            "nl": f"Alleen de {words['nl']} van {collection.name} (zelfde ids en velden): één geometrietype, zodat "
+                  f"QGIS en andere clients die een laag één type geven alles tekenen. {collection.description['nl']}",
+            "en": f"Only the {words['en']} of {collection.name} (same ids and fields): one geometry type, so that "
+                  f"QGIS and other clients that give a layer one type draw everything. {collection.description['en']}",
+        },
+        geometry_types=tuple(t for t in collection.geometry_types if t in family.types),
+        writers=(), participant_fields=(), source=collection.name, family=family.name)
+
+
+# The collections that hold features (a table each), and every collection the service offers.
+TABLES = {c.name: c for c in (WIJKEN, BUURTEN, PROJECTEN, VOORSTELLEN, KOPPELKANSEN, STATUSWIJZIGINGEN)}
+VIEWS = {view.name: view for c in TABLES.values() if c.mixed for view in (family_view(c, f) for f in c.families)}
+COLLECTIONS = {**TABLES, **VIEWS}
 
 
 def allowed_transition(collection: Collection, old: str, new: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import __version__, crs
+from .geojson import JSONFG
 from .model import COLLECTIONS, Collection
 from .params import DEFAULT_LIMIT, MAX_LIMIT
 
@@ -20,19 +21,23 @@ def _query(name: str, schema: dict, description: str, **extra) -> dict:
 
 PARAMETERS = {
     "f": _query("f", {"type": "string", "enum": ["json", "html"]}, "Output format (default: from Accept)."),
+    "f-features": _query("f", {"type": "string", "enum": ["json", "html", "jsonfg"]},
+                         "Output format: GeoJSON, HTML or JSON-FG (default: from Accept)."),
     "lang": _query("lang", {"type": "string"}, "Language of titles and descriptions: nl (default) or en."),
     "limit": _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
-                    f"Items per page, at most {MAX_LIMIT}."),
+                    f"Items per page, at most {MAX_LIMIT}.", style="form", explode=False),
     "offset": _query("offset", {"type": "integer", "minimum": 0, "default": 0}, "Items to skip."),
-    "bbox": _query("bbox", {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+    "bbox": _query("bbox", {"type": "array", "oneOf": [{"minItems": 4, "maxItems": 4}, {"minItems": 6, "maxItems": 6}],
+                            "items": {"type": "number"}},
                    "minx,miny,maxx,maxy in bbox-crs (default CRS84); features that intersect it.",
                    style="form", explode=False),
     "bbox-crs": _query("bbox-crs", {"type": "string", "format": "uri", "enum": list(crs.SUPPORTED)},
                        "CRS of bbox."),
     "crs": _query("crs", {"type": "string", "format": "uri", "enum": list(crs.SUPPORTED)},
                   "CRS of the geometries in the response (default CRS84)."),
-    "datetime": _query("datetime", {"type": "string", "minLength": 1},
-                       "RFC 3339 instant or interval (../2027-12-31); features whose time meets it."),
+    "datetime": _query("datetime", {"type": "string"},
+                       "RFC 3339 instant or interval (../2027-12-31); features whose time meets it.",
+                       style="form", explode=False),
     "filter": _query("filter", {"type": "string", "minLength": 1}, "A CQL2 filter (text or JSON, see filter-lang)."),
     "filter-lang": _query("filter-lang", {"type": "string", "enum": ["cql2-text", "cql2-json", "cql-text"],
                                           "default": "cql2-text"},
@@ -55,7 +60,7 @@ PARAMETERS = {
                     "schema": {"type": "string", "enum": [f"<{uri}>" for uri in crs.SUPPORTED]},
                     "description": "CRS of the geometry in the body (default CRS84)."},
 }
-ITEMS_PARAMETERS = ["f", "lang", "limit", "offset", "bbox", "bbox-crs", "crs", "filter", "filter-lang",
+ITEMS_PARAMETERS = ["f-features", "lang", "limit", "offset", "bbox", "bbox-crs", "crs", "filter", "filter-lang",
                     "filter-crs", "sortby", "properties", "skipGeometry"]
 
 GEOMETRY = {"type": "object", "required": ["type"], "properties": {
@@ -91,7 +96,8 @@ def _json(schema: dict) -> dict:
 
 
 def _features_media(schema: dict) -> dict:
-    return {"application/geo+json": {"schema": schema}, "text/html": {"schema": {"type": "string"}}}
+    return {"application/geo+json": {"schema": schema}, JSONFG: {"schema": schema},
+            "text/html": {"schema": {"type": "string"}}}
 
 
 def _errors(*codes: str) -> dict:
@@ -207,7 +213,7 @@ def _item_operations(collection: Collection) -> dict:
     name = collection.name
     operations = {"get": {
         "tags": [name], "operationId": f"get-{name}-item", "summary": f"One feature of {name}",
-        "parameters": [ref("parameters", p) for p in ("f", "lang", "crs")],
+        "parameters": [ref("parameters", p) for p in ("f-features", "lang", "crs")],
         "responses": {"200": _response("The feature.", _features_media(ref("schemas", f"{name}-feature"))),
                       **_errors("400", "404")}}}
     if collection.editable:
@@ -329,6 +335,8 @@ def document(config: dict) -> dict:
         paths[base] = _plain(f"collection-{name}", f"The collection {name}")
         paths[f"{base}/queryables"] = _plain(f"queryables-{name}", f"Queryables of {name}",
                                              "application/schema+json")
+        paths[f"{base}/schema"] = _plain(f"schema-{name}", f"Schema of the features of {name}",
+                                         "application/schema+json")
         paths[f"{base}/items"] = _items_operations(collection)
         paths[f"{base}/items/{{featureId}}"] = _item_operations(collection)
         schemas.update(_collection_schemas(collection))

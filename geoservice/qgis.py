@@ -1,5 +1,8 @@
 """A QGIS project (.qgs) that opens every collection of the service over OGC API - Features, in a
-project in RD New (EPSG:28992), with projects coloured by thema, proposals by status and labels."""
+project in RD New (EPSG:28992), with projects coloured by thema, proposals by status and labels.
+
+QGIS gives a layer the geometry type of the first feature it reads, so a collection that mixes
+points, lines and areas is a group of its collections of one geometry family: QGIS draws them all."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -7,18 +10,19 @@ import xml.etree.ElementTree as ET
 import pyproj
 
 from .maps import KOPPELKANS_COLOUR, STATUS_COLOURS, THEMA_COLOURS
-from .model import COLLECTIONS
-from .store import Query, Store
+from .model import COLLECTIONS, TABLES
 
 CATEGORIES = {"projecten": ("thema", THEMA_COLOURS), "voorstellen": ("status", STATUS_COLOURS)}
-SYMBOL_TYPES = {"Point": "marker", "MultiPoint": "marker", "LineString": "line", "MultiLineString": "line",
-                "Polygon": "fill", "MultiPolygon": "fill"}
 SYMBOL_LAYERS = {"marker": ("SimpleMarker", "color"), "line": ("SimpleLine", "line_color"),
                  "fill": ("SimpleFill", "color")}
 AREAS = {"wijken": "#000000", "buurten": "#777777"}
 
 
-def project(store: Store, base: str) -> bytes:
+ORDER = ("statuswijzigingen", "koppelkansen", "voorstellen", "projecten", "buurten", "wijken")
+SYMBOL_OF_FAMILY = {"punten": "marker", "lijnen": "line", "vlakken": "fill"}
+
+
+def project(base: str) -> bytes:
     """The project file for the service at base."""
     root = ET.Element("qgis", {"projectname": "Wijkplan", "version": "3.22.0"})
     ET.SubElement(root, "title").text = "Wijkplan"
@@ -27,20 +31,26 @@ def project(store: Store, base: str) -> bytes:
     ET.SubElement(spatial, "ProjectionsEnabled", {"type": "int"}).text = "1"
     tree = ET.SubElement(root, "layer-tree-group")
     layers = ET.SubElement(root, "projectlayers")
-    for name in ("statuswijzigingen", "koppelkansen", "voorstellen", "projecten", "buurten", "wijken"):
-        collection = COLLECTIONS[name]
-        source = f"url='{base}' typename='{name}' srsname='EPSG:28992' restrictToRequestBBOX='1'"
-        ET.SubElement(tree, "layer-tree-layer", {"id": name, "name": collection.title["nl"], "source": source,
-                                                 "providerKey": "OAPIF", "checked": "Qt::Checked",
-                                                 "expanded": "0"})
-        layers.append(_layer(name, source, _symbol_type(store, name)))
+    for name in ORDER:
+        collection = TABLES[name]
+        parent = tree
+        members = [COLLECTIONS[f"{name}-{f.name}"] for f in collection.families] if collection.mixed else [collection]
+        if collection.mixed:
+            parent = ET.SubElement(tree, "layer-tree-group", {"name": collection.title["nl"], "checked": "Qt::Checked",
+                                                              "expanded": "1"})
+        for member in members:
+            source = f"url='{base}' typename='{member.name}' srsname='EPSG:28992' restrictToRequestBBOX='1'"
+            ET.SubElement(parent, "layer-tree-layer", {"id": member.name, "name": member.title["nl"], "source": source,
+                                                       "providerKey": "OAPIF", "checked": "Qt::Checked",
+                                                       "expanded": "0"})
+            layers.append(_layer(member, source))
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
-def _symbol_type(store: Store, name: str) -> str:
-    """The symbol type of the layer: QGIS types a collection by the first feature it reads."""
-    page = store.query(Query(name, limit=1))
-    return SYMBOL_TYPES[page.geometries[0].geom_type] if page.ids else "marker"
+def _symbol_type(collection) -> str:
+    """The symbol type of a collection of one geometry family."""
+    [family] = collection.families
+    return SYMBOL_OF_FAMILY[family.name]
 
 
 def _crs(parent: ET.Element, authid: str) -> None:
@@ -50,15 +60,14 @@ def _crs(parent: ET.Element, authid: str) -> None:
     ET.SubElement(system, "authid").text = authid
 
 
-def _layer(name: str, source: str, symbol_type: str) -> ET.Element:
-    collection = COLLECTIONS[name]
+def _layer(collection, source: str) -> ET.Element:
     layer = ET.Element("maplayer", {"type": "vector", "labelsEnabled": "1"})
-    ET.SubElement(layer, "id").text = name
+    ET.SubElement(layer, "id").text = collection.name
     ET.SubElement(layer, "datasource").text = source
     ET.SubElement(layer, "layername").text = collection.title["nl"]
     _crs(ET.SubElement(layer, "srs"), "OGC:CRS84")
     ET.SubElement(layer, "provider", {"encoding": "UTF-8"}).text = "OAPIF"
-    layer.append(_renderer(name, symbol_type))
+    layer.append(_renderer(collection.table, _symbol_type(collection)))
     layer.append(_labels(collection.title_field))
     return layer
 

@@ -13,18 +13,20 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import analysis, crs, downloads, geojson, params
+from . import analysis, crs, geojson, jsonfg, params, related, schemas
 from .access import Access, Viewer
 from .conformance import CLASSES
-from .http import HttpError
+from .http import HttpError, with_links
 from .maps import Refresher
-from .model import ANONYMOUS, COLLECTIONS, PARTICIPATION, PLANNER, SAFE_INTEGER, VOORSTELLEN, WIJKEN, Collection
+from .model import ANONYMOUS, COLLECTIONS, PARTICIPATION, PLANNER, SAFE_INTEGER, VOORSTELLEN, Collection
 from .policy import Policy
 from .store import NotFound, Store, private
 from .store.private import Private
 from .validation import Conflict, check_text
 
 MAX_BODY_BYTES = 1_000_000
+FEATURE_FORMATS = ("json", "html", "jsonfg")
+MEDIA_TYPES = {output: media_type for output, (media_type, _) in geojson.FORMATS.items()}
 TEXT_CHARSETS = ("utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be", "iso8859-1",
                  "ascii", "cp1252")
 JSON_TYPES = ("application/geo+json", "application/json", "application/merge-patch+json")
@@ -119,6 +121,9 @@ class ServiceRoutes:
     async def queryables(self, request: Request) -> Response:
         return await self._answer(request, {"GET": self._queryables, "HEAD": self._queryables})
 
+    async def schema(self, request: Request) -> Response:
+        return await self._answer(request, {"GET": self._schema, "HEAD": self._schema})
+
     async def _answer(self, request: Request, handlers: dict) -> Response:
         collection = self._collection(request)
         if request.method == "OPTIONS":
@@ -144,43 +149,49 @@ class ServiceRoutes:
 
     # -- reading -----------------------------------------------------------------------
     async def _read_items(self, request: Request, collection: Collection) -> Response:
-        output = self.format_of(request)
+        output = self.format_of(request, FEATURE_FORMATS)
         wanted = params.read_items(collection, request.query_params)
         viewer = self.access.viewer(request)
         wanted.query.published_only, wanted.query.owner = not viewer.staff, viewer.participant
         wanted.query.budget_s = self.read_budget_s
         items_url = f"{self._base()}/collections/{collection.name}/items"
-        document = await run_in_threadpool(self._page_document, wanted, items_url, dict(request.query_params),
-                                           viewer if output == "json" else Viewer())
+        document = await run_in_threadpool(self._page_document, collection, wanted, items_url,
+                                           dict(request.query_params), viewer if output != "html" else Viewer(),
+                                           output)
         if output == "html":
             return self._html(request, "collections/items/index.html", self._paths(request, collection, {
                 **orjson.loads(orjson.dumps(document)), "items_path": items_url, "offset": wanted.query.offset,
                 "columns": table_columns(collection)}), collection)
-        return self._geojson(document, wanted.crs, headers=private_headers(viewer))
+        return self._features(document, wanted.crs, output, private_headers(viewer))
 
-    def _page_document(self, wanted: params.ItemsRequest, items_url: str, query: dict, viewer: Viewer) -> dict:
+    def _page_document(self, collection: Collection, wanted: params.ItemsRequest, items_url: str, query: dict,
+                       viewer: Viewer, output: str) -> dict:
         """The FeatureCollection of a page: read, projected and linked (in a worker thread)."""
-        analysis.refresh(self.store, self.policy, wanted.query.collection)
-        page = self._exact_for(viewer, wanted.query.collection, self.store.query(wanted.query))
-        features = geojson.features(page, wanted.crs, wanted.properties, wanted.skip_geometry)
+        analysis.refresh(self.store, self.policy, collection.name)
+        page = self._exact_for(viewer, collection.name, self.store.query(wanted.query))
+        target = crs.CRS84 if output == "jsonfg" else wanted.crs  # JSON-FG: CRS84 geometry, place in the CRS
+        features = geojson.features(page, target, wanted.properties, wanted.skip_geometry)
         links = geojson.page_links(items_url, query, wanted.query.offset, wanted.query.limit, len(features),
-                                   page.number_matched)
-        return geojson.feature_collection(page, features, links)
+                                   page.number_matched, output)
+        if output != "jsonfg":
+            return geojson.feature_collection(page, features, links)
+        features = jsonfg.features(collection, page, features, wanted.crs, wanted.skip_geometry)
+        return jsonfg.document(collection, wanted.crs, geojson.feature_collection(page, features, links))
 
     async def _read_item(self, request: Request, collection: Collection) -> Response:
-        output = self.format_of(request)
+        output = self.format_of(request, FEATURE_FORMATS)
         target = params.read_item(request.query_params)
         viewer = self.access.viewer(request)
         document = await run_in_threadpool(self._feature, collection, self._id(request, collection), target,
-                                           viewer if output == "json" else Viewer())
+                                           viewer if output != "html" else Viewer(), False, output)
         if output == "html":
             return self._html(request, "collections/items/item.html",
                               self._paths(request, collection, orjson.loads(orjson.dumps(document))), collection)
-        return self._geojson(document, target, headers=private_headers(viewer))
+        return self._features(document, target, output, private_headers(viewer))
 
     def _exact_for(self, viewer: Viewer, collection_name: str, page):
         """A page with the exact locations of generalised proposals, for planners."""
-        if viewer.role == PLANNER and collection_name == VOORSTELLEN.name and page.ids:
+        if viewer.role == PLANNER and COLLECTIONS[collection_name].table == VOORSTELLEN.name and page.ids:
             exact = private.exact_geometries(self.store, page.ids)
             page.geometries = page.geometries.copy()
             for index, fid in enumerate(page.ids):
@@ -189,35 +200,42 @@ class ServiceRoutes:
         return page
 
     def _feature(self, collection: Collection, feature_id, target: str, viewer: Viewer,
-                 everything: bool = False) -> dict:
+                 everything: bool = False, output: str = "json") -> dict:
         analysis.refresh(self.store, self.policy, collection.name)
         page = self.store.get(collection.name, feature_id, published_only=not (everything or viewer.staff),
                               owner=viewer.participant)
-        feature = geojson.features(self._exact_for(viewer, collection.name, page), target)[0]
+        page = self._exact_for(viewer, collection.name, page)
+        feature = geojson.features(page, crs.CRS84 if output == "jsonfg" else target)[0]
+        if output == "jsonfg":
+            feature = jsonfg.document(collection, target, jsonfg.features(collection, page, [feature], target,
+                                                                           False)[0])
         url = self._item_url(collection, page.ids[0])
         feature["links"] = [
-            geojson.link(f"{url}?f=json", "self", geojson.GEOJSON, "Dit object als GeoJSON"),
-            geojson.link(f"{url}?f=html", "alternate", "text/html", "Dit object als HTML"),
-            geojson.link(f"{self._base()}/collections/{collection.name}", "collection",
-                         "application/json", "De collectie"),
+            geojson.link(f"{url}?f={output}", "self", MEDIA_TYPES[output], "Dit object"),
+            *(geojson.link(f"{url}?f={other}", "alternate", media_type, f"Dit object als {label}")
+              for other, (media_type, label) in geojson.FORMATS.items() if other != output),
+            geojson.link(f"{self._base()}/collections/{collection.name}", "collection", "application/json",
+                         f"De collectie {collection.name}"),
+            *related.links(self._base(), collection, page.ids[0], page.properties[0], self.maps.directory),
         ]
-        if collection is WIJKEN:
-            feature["links"].append(downloads.wijk_link(self._base(), page.ids[0]))
         return feature
 
     async def _queryables(self, request: Request, collection: Collection) -> Response:
+        return self._properties(request, collection, "queryables", schemas.queryables,
+                                {"nl": "Filtervelden", "en": "Queryables"})
+
+    async def _schema(self, request: Request, collection: Collection) -> Response:
+        return self._properties(request, collection, "schema", schemas.schema, {"nl": "Schema", "en": "Schema"})
+
+    def _properties(self, request: Request, collection: Collection, path: str, build, heading: dict) -> Response:
+        """A JSON Schema of the collection (HTML: its properties as a table)."""
         output = self.format_of(request)
         params.read_item(request.query_params)
-        url = f"{self._base()}/collections/{collection.name}/queryables"
-        properties = {"geometry": {"format": "geometry-any", "x-ogc-role": "primary-geometry"}}
-        for f in collection.queryable_fields:
-            properties[f.name] = {**f.schema(), **({"x-ogc-role": "id"} if f.name == collection.id_field else {})}
-        document = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": url, "type": "object",
-                    "title": self._title(request, collection), "properties": properties,
-                    "additionalProperties": False}
+        url = f"{self._base()}/collections/{collection.name}/{path}"
+        document = build(collection, url, self._title(request, collection))
         if output == "html":
-            return self._html(request, "collections/queryables.html", self._paths(request, collection, document),
-                              collection)
+            content = {**self._paths(request, collection, document), "heading": heading[self._locale(request).language]}
+            return self._html(request, "collections/properties.html", content, collection)
         return Response(orjson.dumps(document), media_type="application/schema+json")
 
     # -- writing -----------------------------------------------------------------------
@@ -414,14 +432,15 @@ class ServiceRoutes:
         return text if collection.id_field != "id" else number_id(text, collection.name)
 
     @staticmethod
-    def format_of(request: Request) -> str:
-        """json or html, from f or else the Accept header; BadRequest for other formats."""
+    def format_of(request: Request, offered: tuple[str, ...] = ("json", "html")) -> str:
+        """One of the offered formats, from f or else the Accept header; BadRequest for others."""
         requested = request.query_params.get("f")
         if requested is None:
             accept = request.headers.get("Accept", "")
-            return "html" if "text/html" in accept else "json"
-        if requested not in ("json", "html"):
-            raise HttpError(400, "InvalidParameterValue", f"f: {requested!r} is not offered; use json or html")
+            return next((name for name in offered if MEDIA_TYPES[name] in accept), "json")
+        if requested not in offered:
+            raise HttpError(400, "InvalidParameterValue",
+                            f"f: {requested!r} is not offered here; use {' or '.join(offered)}")
         return requested
 
     def _base(self) -> str:
@@ -447,9 +466,15 @@ class ServiceRoutes:
                      else self.api.config["server"]["templates"])
         page = render_j2_template(self.api.tpl_config, templates, template, content, self._locale(request))
         return Response(page, media_type="text/html",
-                        headers={"Content-Language": l10n.locale2str(self._locale(request))})
+                        headers=with_links({"Content-Language": l10n.locale2str(self._locale(request))}, content))
 
     @staticmethod
     def _geojson(document: dict, target: str, status: int = 200, headers: dict | None = None) -> Response:
-        return Response(orjson.dumps(document), status_code=status, media_type=geojson.GEOJSON,
-                        headers={"Content-Crs": f"<{target}>", **(headers or {})})
+        return ServiceRoutes._features(document, target, "json", headers, status)
+
+    @staticmethod
+    def _features(document: dict, target: str, output: str, headers: dict | None = None,
+                  status: int = 200) -> Response:
+        """Features as GeoJSON or JSON-FG, with the CRS of their coordinates and their links as headers."""
+        return Response(orjson.dumps(document), status_code=status, media_type=MEDIA_TYPES[output],
+                        headers=with_links({"Content-Crs": f"<{target}>", **(headers or {})}, document))

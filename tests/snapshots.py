@@ -3,7 +3,7 @@ import hashlib
 
 import shapely
 
-from geoservice.model import COLLECTIONS
+from geoservice.model import TABLES
 from geoservice.store import Query
 
 PRIVATE_TABLES = ("deelname", "steunbetuigingen", "reacties", "auditlog")
@@ -12,7 +12,7 @@ PRIVATE_TABLES = ("deelname", "steunbetuigingen", "reacties", "auditlog")
 def fingerprint(store) -> str:
     """A digest of every feature of every collection, public or not, and of the private tables."""
     digest = hashlib.sha256()
-    for name in COLLECTIONS:
+    for name in TABLES:
         page = store.query(Query(name, limit=1_000_000, published_only=False))
         digest.update(repr((page.ids, page.properties)).encode())
         digest.update(b"".join(shapely.to_wkb(page.geometries)))

@@ -4,7 +4,7 @@ import shapely
 
 from geoservice import __version__
 from geoservice.filters import equals
-from geoservice.model import COLLECTIONS
+from geoservice.model import COLLECTIONS, TABLES
 from geoservice.store import Query
 
 RD = "http://www.opengis.net/def/crs/EPSG/0/28992"
@@ -38,9 +38,11 @@ def test_openapi_document_is_served(client):
 def test_the_collections_are_listed_in_dutch_by_default(client):
     response = client.get("/collections", params={"f": "json"})
     titles = {c["id"]: c["title"] for c in response.json()["collections"]}
-    assert titles == {"wijken": "Wijken", "buurten": "Buurten", "projecten": "Projecten wijkbeheerplan",
-                      "voorstellen": "Voorstellen van bewoners", "koppelkansen": "Koppelkansen",
-                      "statuswijzigingen": "Statuswijzigingen"}
+    assert {name: titles[name] for name in TABLES} == {
+        "wijken": "Wijken", "buurten": "Buurten", "projecten": "Projecten wijkbeheerplan",
+        "voorstellen": "Voorstellen van bewoners", "koppelkansen": "Koppelkansen",
+        "statuswijzigingen": "Statuswijzigingen"}
+    assert titles["projecten-punten"] == "Projecten wijkbeheerplan (punten)" and set(titles) == set(COLLECTIONS)
     assert response.headers["Content-Language"] == "nl"
 
 
@@ -264,7 +266,7 @@ def test_the_catalogue_describes_every_collection_with_its_distributions(client)
     catalogue = response.json()
     assert catalogue["@type"] == "dcat:Catalog"
     datasets = {d["dct:identifier"]: d for d in catalogue["dcat:dataset"]}
-    assert set(datasets) == set(COLLECTIONS)
+    assert set(datasets) == set(TABLES)
     for name, dataset in datasets.items():
         urls = [d.get("dcat:downloadURL", d.get("dcat:accessURL"))["@id"].replace("http://testserver", "")
                 for d in dataset["dcat:distribution"]]
@@ -279,7 +281,7 @@ def test_the_field_dictionary_comes_from_the_model(client):
     assert status["waarden"][:2] == ["ingediend", "gepubliceerd"] and status["verplicht"]
     steun = next(f for f in fields["voorstellen"]["velden"] if f["naam"] == "steun")
     assert steun["afgeleid"] and steun["type"] == "integer"
-    assert set(fields) == set(COLLECTIONS)
+    assert set(fields) == set(TABLES)
 
 
 def test_the_landing_page_in_a_browser_leads_to_maps_downloads_and_metadata(client):

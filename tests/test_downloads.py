@@ -8,7 +8,7 @@ import pyogrio
 import pytest
 import shapely
 
-from geoservice.model import COLLECTIONS
+from geoservice.model import COLLECTIONS, TABLES
 from test_participation import CONTACT, feature, path_of, publish, submit
 
 
@@ -45,7 +45,7 @@ def test_a_wijk_geopackage_holds_everything_of_the_wijk(client, tmp_path):
     package = tmp_path / "wijk.gpkg"
     package.write_bytes(client.get(link["href"].replace("http://testserver", "")).content)
     layers = dict(pyogrio.list_layers(package))
-    assert set(layers) == set(COLLECTIONS)
+    assert set(layers) == set(TABLES)
     for name in ("projecten", "voorstellen", "koppelkansen", "buurten"):
         assert len(pyogrio.read_dataframe(package, layer=name)) == _matched(client, name, wijkcode="WK026801")
 

@@ -2,12 +2,16 @@
 import pytest
 
 from geoservice.model import (
-    CATEGORIEEN, COLLECTIONS, FASEN, PROJECTEN, STATUSSEN, THEMAS, VOORSTELLEN, allowed_transition,
+    CATEGORIEEN, COLLECTIONS, FASEN, PROJECTEN, STATUSSEN, TABLES, THEMAS, VOORSTELLEN, allowed_transition,
 )
 
 
-def test_the_four_collections_are_modelled():
-    assert set(COLLECTIONS) == {"wijken", "buurten", "projecten", "voorstellen", "koppelkansen", "statuswijzigingen"}
+def test_the_six_collections_are_modelled_with_one_of_one_geometry_family_for_each_mix():
+    assert set(TABLES) == {"wijken", "buurten", "projecten", "voorstellen", "koppelkansen", "statuswijzigingen"}
+    assert set(COLLECTIONS) - set(TABLES) == {f"{name}-{family}" for name in ("projecten", "voorstellen", "koppelkansen")
+                                              for family in ("punten", "lijnen", "vlakken")}
+    for view in (COLLECTIONS[name] for name in set(COLLECTIONS) - set(TABLES)):
+        assert not view.editable and not view.mixed and view.fields == TABLES[view.source].fields
 
 
 @pytest.mark.parametrize("collection", COLLECTIONS.values(), ids=lambda c: c.name)

@@ -18,7 +18,7 @@ import shapely
 
 from ..cql2sql import Dialect, Sql, to_sql
 from ..filters import published
-from ..model import COLLECTIONS, SYSTEM, VOORSTELLEN, Collection, Field
+from ..model import COLLECTIONS, FAMILIES, SYSTEM, TABLES, VOORSTELLEN, Collection, Field
 from ..validation import (ValidationError, check_geometries, check_properties, check_settable, check_transition,
                           format_datetime)
 from . import history, participation, private, references
@@ -70,6 +70,21 @@ def column_sql(collection: Collection, f: Field, types: dict) -> str:
     unique = " UNIQUE" if f.name == collection.id_field else ""
     not_null = " NOT NULL" if f.required and not f.derived else ""
     return f'"{f.name}" {types[f.kind]}{not_null}{unique}'
+
+
+DIMENSION = "dimensie"  # kept with the features of a mixed collection: 0 points, 1 lines, 2 areas
+
+
+def stored_columns(collection: Collection) -> list[str]:
+    """The columns a table holds besides fid and geometry: the fields, and the dimension when mixed."""
+    return [*(f.name for f in collection.fields), *((DIMENSION,) if collection.mixed else ())]
+
+
+def with_dimensions(collection: Collection, geoms, rows: list[list]) -> list[list]:
+    """Rows of field values, with the dimension of each geometry when the collection is mixed."""
+    if not collection.mixed:
+        return rows
+    return [[*row, int(dimension)] for row, dimension in zip(rows, shapely.get_dimensions(geoms))]
 
 
 def indexed(f: Field) -> bool:
@@ -148,14 +163,17 @@ class Store:
     def _where(self, collection: Collection, filter_, published_only: bool, owner: str | None = None) -> Sql:
         dialect = self.dialect(collection)
         visible = to_sql(published(collection) if published_only else None, dialect)
-        if owner is not None and published_only and collection is VOORSTELLEN:  # who submitted is kept per proposal
+        if owner is not None and published_only and collection.table == VOORSTELLEN.name:  # kept per proposal
             visible = Sql("(") + visible + Sql(" OR ") + private.owned_by(owner, dialect.mark) + Sql(")")
+        if collection.family is not None:  # one geometry family of a mixed collection
+            dimension = FAMILIES[collection.family].dimension
+            visible = visible + Sql(f' AND "{DIMENSION}" = {dialect.mark}', (dimension,))
         return Sql("(") + to_sql(filter_, dialect) + Sql(" AND ") + visible + Sql(")")
 
     def _cached_count(self, collection: Collection, where: Sql) -> int:
         """numberMatched, counted once per filter and version of the table."""
-        key = (collection.name, where.text, where.params)
-        version = self.version(collection.name)
+        key = (collection.table, where.text, where.params)
+        version = self.version(collection.table)
         with self._counts_lock:
             cached = self._counts.get(key)
             if cached is not None and cached[0] == version:
@@ -221,7 +239,7 @@ class Store:
 
         details: per feature, what the submitter gave privately; trails: per feature, its history
         until now (default: created now by the actor, with note as its explanation)."""
-        collection = COLLECTIONS[collection_name]
+        collection = TABLES[collection_name]
         for given, _ in features:
             check_settable(collection, given)
         props = [check_properties(collection, {**history.first_state(collection), **p}) for p, _ in features]
@@ -258,7 +276,7 @@ class Store:
 
     def delete(self, collection_name: str, feature_id, actor: Actor = SERVICE, note: str | None = None,
                guard=None) -> None:
-        collection = COLLECTIONS[collection_name]
+        collection = TABLES[collection_name]
         with self.transaction() as tx:
             current = self._locked(tx, collection, feature_id, guard)
             references.check_unreferenced(tx, collection, feature_id)
@@ -271,7 +289,7 @@ class Store:
         """Replace a feature by what build makes of the current one, in one transaction that holds
         the feature's row: concurrent changes of one feature follow each other. given: the
         properties the writer gave."""
-        collection = COLLECTIONS[collection_name]
+        collection = TABLES[collection_name]
         with self.transaction() as tx:
             current = self._locked(tx, collection, feature_id, guard)
             old = current.properties[0]

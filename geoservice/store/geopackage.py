@@ -19,10 +19,10 @@ import shapely
 
 from .. import gpkg
 from ..cql2sql import Dialect, Sql
-from ..model import COLLECTIONS, Collection, Field
+from ..model import COLLECTIONS, TABLES, Collection, Field
 from ..validation import ValidationError, format_datetime
 from . import private
-from .base import STORAGE_SRID, Store, column_sql, indexed
+from .base import DIMENSION, STORAGE_SRID, Store, column_sql, indexed, stored_columns, with_dimensions
 
 SQL_TYPES = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "date": "DATE",
              "datetime": "DATETIME", "boolean": "BOOLEAN", "integer-list": "TEXT", "object": "TEXT",
@@ -146,7 +146,8 @@ class GeoPackageStore(Store):
         if not self.path.exists():
             raise FileNotFoundError(f"no store at {self.path}; run `geoservice demo` first")
         self._local = threading.local()
-        self._dialects = {name: SQLiteDialect(name) for name in COLLECTIONS}
+        self._dialects = {name: SQLiteDialect(collection.table) for name, collection in COLLECTIONS.items()}
+        self._add_dimensions()
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -198,7 +199,7 @@ class GeoPackageStore(Store):
     # -- reading -----------------------------------------------------------------------
     def _select(self, collection, where: Sql, order: str, limit: int, offset: int) -> list:
         columns = ", ".join(f'"{f.name}"' for f in collection.fields)
-        table = collection.name
+        table = collection.table
         # The page is chosen on ids alone, then its rows are read: deep pages skip ids, not rows.
         return self._connection().execute(
             f'SELECT fid, geom, {columns} FROM "{table}" WHERE fid IN (SELECT fid FROM "{table}" '
@@ -207,7 +208,7 @@ class GeoPackageStore(Store):
 
     def _count(self, collection, where: Sql) -> int:
         return self._connection().execute(
-            f'SELECT count(*) FROM "{collection.name}" WHERE {where.text}', where.params).fetchone()[0]
+            f'SELECT count(*) FROM "{collection.table}" WHERE {where.text}', where.params).fetchone()[0]
 
     def version(self, table: str):
         row = self._connection().execute(
@@ -224,22 +225,38 @@ class GeoPackageStore(Store):
 
     # -- writing -----------------------------------------------------------------------
     def _insert_rows(self, tx, collection, geoms, rows, fids=None) -> list[int]:
-        names = ", ".join(f'"{f.name}"' for f in collection.fields)
-        marks = ", ".join("?" * len(collection.fields))
+        columns = stored_columns(collection)
+        names, marks = ", ".join(f'"{n}"' for n in columns), ", ".join("?" * len(columns))
         blobs = gpkg.encode(geoms, STORAGE_SRID)
         if fids is None:
             first = self._last_fid(tx, collection.name)
             fids = list(range(first + 1, first + 1 + len(rows)))
         tx.executemany(f'INSERT INTO "{collection.name}" (fid, geom, {names}) VALUES (?, ?, {marks})',
-                       [(fid, b, *row) for fid, b, row in zip(fids, blobs, rows)])
+                       [(fid, b, *row) for fid, b, row in zip(fids, blobs, with_dimensions(collection, geoms, rows))])
         self.touch(tx, collection.name, geoms)
         return fids
 
     def _update_row(self, tx, collection, feature_id, geom, row) -> None:
-        assignments = ", ".join(f'"{n}" = ?' for n in ["geom", *(f.name for f in collection.fields)])
+        assignments = ", ".join(f'"{n}" = ?' for n in ["geom", *stored_columns(collection)])
+        [row] = with_dimensions(collection, [geom], [row])
         tx.execute(f'UPDATE "{collection.name}" SET {assignments} WHERE {self._key(collection)} = ?',
                    (gpkg.encode([geom], STORAGE_SRID)[0], *row, feature_id))
         self.touch(tx, collection.name, [geom])
+
+    def _add_dimensions(self) -> None:
+        """Stores made before collections were split by geometry family get the dimension column."""
+        conn = self._connection()
+        for collection in TABLES.values():
+            columns = {row[1] for row in conn.execute(f'PRAGMA table_info("{collection.name}")')}
+            if not collection.mixed or DIMENSION in columns:
+                continue
+            with _transaction(conn):
+                conn.execute(f'ALTER TABLE "{collection.name}" ADD COLUMN "{DIMENSION}" INTEGER')
+                rows = conn.execute(f'SELECT fid, geom FROM "{collection.name}"').fetchall()
+                dimensions = shapely.get_dimensions(gpkg.decode([geom for _, geom in rows])).tolist()
+                conn.executemany(f'UPDATE "{collection.name}" SET "{DIMENSION}" = ? WHERE fid = ?',
+                                 [(dimension, fid) for (fid, _), dimension in zip(rows, dimensions)])
+                _index_dimension(conn, collection)
 
     def _delete_row(self, tx, collection, feature_id) -> None:
         tx.execute(f'DELETE FROM "{collection.name}" WHERE {self._key(collection)} = ?', (feature_id,))
@@ -272,6 +289,10 @@ class GeoPackageStore(Store):
                        (minx, minx, miny, miny, maxx, maxx, maxy, maxy, table))
 
 
+def _index_dimension(conn, collection: Collection) -> None:
+    conn.execute(f'CREATE INDEX "idx_{collection.name}_{DIMENSION}" ON "{collection.name}" ("{DIMENSION}")')
+
+
 def create(path: str | os.PathLike) -> GeoPackageStore:
     """A new, empty store: a GeoPackage with one table per collection of the domain model."""
     conn = connect(path)
@@ -280,8 +301,10 @@ def create(path: str | os.PathLike) -> GeoPackageStore:
         conn.execute(f"CREATE TABLE {VERSIONS_TABLE} (table_name TEXT PRIMARY KEY, versie INTEGER NOT NULL)")
         conn.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description) VALUES "
                      "(?, 'attributes', ?, 'Wijzigingsteller per tabel')", (VERSIONS_TABLE, VERSIONS_TABLE))
-        for collection in COLLECTIONS.values():
+        for collection in TABLES.values():
             columns = ", ".join(column_sql(collection, f, SQL_TYPES) for f in collection.fields)
+            if collection.mixed:
+                columns += f', "{DIMENSION}" INTEGER'
             gpkg.create_feature_table(conn, collection.name, columns, collection.storage_geometry_type,
                                       STORAGE_SRID, collection.description["nl"])
             conn.execute(f"INSERT INTO {VERSIONS_TABLE} VALUES (?, 0)", (collection.name,))
@@ -289,6 +312,8 @@ def create(path: str | os.PathLike) -> GeoPackageStore:
                 if indexed(f):
                     conn.execute(f'CREATE INDEX "idx_{collection.name}_{f.name}" '
                                  f'ON "{collection.name}" ("{f.name}")')
+            if collection.mixed:
+                _index_dimension(conn, collection)
         private.create_tables(conn, SQL_TYPES)
     conn.close()
     return GeoPackageStore(path)

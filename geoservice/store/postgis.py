@@ -16,10 +16,10 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from ..cql2sql import Dialect, Sql
-from ..model import COLLECTIONS, Collection, Field
+from ..model import TABLES, Collection, Field
 from ..validation import ValidationError
 from . import private
-from .base import STORAGE_SRID, Store, column_sql, indexed
+from .base import DIMENSION, STORAGE_SRID, Store, column_sql, indexed, stored_columns, with_dimensions
 
 SQL_TYPES = {"string": "text", "integer": "bigint", "number": "double precision", "date": "date",
              "datetime": "timestamptz", "boolean": "boolean", "integer-list": "bigint[]", "object": "jsonb",
@@ -57,6 +57,23 @@ class PostGISStore(Store):
                                    kwargs={"options": f"-c search_path={schema},public"})
         self._dialect = PostGISDialect()
         self._local = threading.local()  # the connection of the thread's open transaction, if any
+        self._add_dimensions()
+
+    def _add_dimensions(self) -> None:
+        """Stores made before collections were split by geometry family get the dimension column."""
+        mixed = [c.name for c in TABLES.values() if c.mixed]
+        present = {row[0] for row in self.read(
+            "SELECT table_name FROM information_schema.columns WHERE table_schema = ? AND column_name = ?",
+            (self.schema, DIMENSION))}
+        missing = [name for name in mixed if name not in present]
+        if not missing or not present and not self.read(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = ?", (self.schema,)):
+            return  # up to date, or no store here yet
+        with self.transaction() as tx:
+            for name in missing:
+                tx.execute(f'ALTER TABLE "{name}" ADD COLUMN "{DIMENSION}" smallint')
+                tx.execute(f'UPDATE "{name}" SET "{DIMENSION}" = ST_Dimension(geom)')
+                tx.execute(_DIMENSION_INDEX.format(table=name))
 
     def close(self) -> None:
         self.pool.close()
@@ -121,11 +138,11 @@ class PostGISStore(Store):
         columns = ", ".join(f'"{f.name}"' for f in collection.fields)
         with self._connection() as conn:
             return conn.execute(
-                f'SELECT fid, ST_AsBinary(geom), {columns} FROM "{collection.name}" WHERE {where.text} '
+                f'SELECT fid, ST_AsBinary(geom), {columns} FROM "{collection.table}" WHERE {where.text} '
                 f'ORDER BY {order} LIMIT %s OFFSET %s', (*where.params, limit, offset)).fetchall()
 
     def _count(self, collection, where: Sql) -> int:
-        return self._one(f'SELECT count(*) FROM "{collection.name}" WHERE {where.text}', where.params)[0]
+        return self._one(f'SELECT count(*) FROM "{collection.table}" WHERE {where.text}', where.params)[0]
 
     def version(self, table: str):
         row = self._one(f"SELECT versie FROM {VERSIONS_TABLE} WHERE table_name = %s", (table,))
@@ -141,8 +158,9 @@ class PostGISStore(Store):
 
     # -- writing -----------------------------------------------------------------------
     def _insert_rows(self, tx, collection, geoms, rows, fids=None) -> list[int]:
-        names = ", ".join(f'"{f.name}"' for f in collection.fields)
-        marks = ", ".join(["%s"] * len(collection.fields))
+        columns = stored_columns(collection)
+        names, marks = ", ".join(f'"{n}"' for n in columns), ", ".join(["%s"] * len(columns))
+        rows = with_dimensions(collection, geoms, rows)
         given = fids is not None
         statement = (f'INSERT INTO "{collection.name}" ({"fid, " if given else ""}geom, {names}) '
                      f'VALUES ({"%s, " if given else ""}ST_GeomFromWKB(%s, {STORAGE_SRID}), {marks}) RETURNING fid')
@@ -159,7 +177,8 @@ class PostGISStore(Store):
         return fids
 
     def _update_row(self, tx, collection, feature_id, geom, row) -> None:
-        assignments = ", ".join(f'"{f.name}" = %s' for f in collection.fields)
+        assignments = ", ".join(f'"{n}" = %s' for n in stored_columns(collection))
+        [row] = with_dimensions(collection, [geom], [row])
         tx.conn.execute(f'UPDATE "{collection.name}" SET geom = ST_GeomFromWKB(%s, {STORAGE_SRID}), {assignments} '
                         f'WHERE {self._key(collection)} = %s', (shapely.to_wkb(geom), *row, feature_id))
         self.touch(tx, collection.name, [geom])
@@ -170,8 +189,8 @@ class PostGISStore(Store):
 
     def _continue_ids(self, tx) -> None:
         """After rows came in with their own ids: new ids follow the largest."""
-        for table in [*COLLECTIONS, "reacties", "auditlog"]:
-            key = "fid" if table in COLLECTIONS else "id"
+        for table in [*TABLES, "reacties", "auditlog"]:
+            key = "fid" if table in TABLES else "id"
             tx.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{key}'), "
                        f'coalesce((SELECT max({key}) FROM "{table}"), 0) + 1, false)')
 
@@ -190,7 +209,7 @@ def create(url: str, schema: str = DEFAULT_SCHEMA) -> PostGISStore:
         with conn.transaction():
             conn.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(sql.Identifier(schema)))
             conn.execute(f"CREATE TABLE {VERSIONS_TABLE} (table_name text PRIMARY KEY, versie bigint NOT NULL)")
-            for collection in COLLECTIONS.values():
+            for collection in TABLES.values():
                 _create_table(conn, collection)
             private.create_tables(_Transaction(conn), SQL_TYPES)
     return PostGISStore(url, schema)
@@ -199,13 +218,20 @@ def create(url: str, schema: str = DEFAULT_SCHEMA) -> PostGISStore:
 def _create_table(conn, collection: Collection) -> None:
     geometry_type = {"MULTIPOLYGON": "MultiPolygon", "POINT": "Point"}.get(collection.storage_geometry_type, "Geometry")
     columns = ", ".join(column_sql(collection, f, SQL_TYPES) for f in collection.fields)
+    if collection.mixed:
+        columns += f', "{DIMENSION}" smallint'
     conn.execute(f'CREATE TABLE "{collection.name}" (fid bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, '
                  f'geom geometry({geometry_type}, {STORAGE_SRID}) NOT NULL, {columns})')
+    if collection.mixed:
+        conn.execute(_DIMENSION_INDEX.format(table=collection.name))
     conn.execute(f'CREATE INDEX "{collection.name}_geom" ON "{collection.name}" USING gist (geom)')
     for f in collection.fields:
         if indexed(f):
             conn.execute(f'CREATE INDEX "{collection.name}_{f.name}" ON "{collection.name}" ("{f.name}")')
     conn.execute(f"INSERT INTO {VERSIONS_TABLE} VALUES (%s, 0)", (collection.name,))
+
+
+_DIMENSION_INDEX = f'CREATE INDEX IF NOT EXISTS "{{table}}_{DIMENSION}" ON "{{table}}" ("{DIMENSION}", fid)'
 
 
 def schema_exists(url: str, schema: str = DEFAULT_SCHEMA) -> bool:
