@@ -11,9 +11,9 @@ from pathlib import Path
 from .model import TABLES
 from .store import GeoPackageStore, Query, Store, staging
 from .store import geopackage
-from .store.private import TABLES
+from .store import private
 
-PRIVATE_TABLES = [statement.split()[2] for statement in TABLES if statement.startswith("CREATE TABLE")]
+PRIVATE_TABLES = [statement.split()[2] for statement in private.TABLES if statement.startswith("CREATE TABLE")]
 ALL = 100_000_000
 
 

@@ -9,7 +9,7 @@ from owslib.ogcapi.features import Features
 from geoservice.model import COLLECTIONS
 from geoservice.store import Query
 
-LAYERS = ["wijken", "buurten", "projecten", "voorstellen", "koppelkansen", "statuswijzigingen"]
+LAYERS = list(COLLECTIONS)  # the six collections, then those of one geometry family
 RD = "http://www.opengis.net/def/crs/EPSG/0/28992"
 
 

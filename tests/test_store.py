@@ -6,7 +6,7 @@ import shapely
 
 from geoservice.filters import during, equals, intersects
 from geoservice.model import PROJECTEN, WIJKEN
-from geoservice.store import NotFound, Query
+from geoservice.store import GeoPackageStore, NotFound, Query
 from geoservice.validation import ValidationError
 from snapshots import fingerprint
 
@@ -162,3 +162,18 @@ def test_interval_selects_overlapping_works(demo_store):
     page = demo_store.query(Query("projecten", period, limit=10_000))
     assert page.number_matched > 0
     assert all(p["start"] <= "2027-12-31" and p["eind"] >= "2027-01-01" for p in page.properties)
+
+
+def test_a_store_from_before_the_geometry_families_gets_them_when_opened(store):
+    before = store.count("projecten-lijnen")
+    with store.transaction() as tx:
+        for table in ("projecten", "voorstellen", "koppelkansen"):
+            prefix = "idx_" if isinstance(store, GeoPackageStore) else ""
+            tx.execute(f'DROP INDEX "{prefix}{table}_dimensie"')
+            tx.execute(f'ALTER TABLE "{table}" DROP COLUMN dimensie')
+    store.close()
+    reopened = type(store)(store.location)
+    assert reopened.count("projecten-lijnen") == before > 0
+    assert sum(reopened.count(f"projecten-{family}") for family in ("punten", "lijnen", "vlakken")) == \
+        reopened.count("projecten")
+    reopened.close()
