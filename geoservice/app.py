@@ -230,7 +230,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         Middleware(Guard),
         Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "OPTIONS"],
                    expose_headers=["Content-Crs", "Location", "API-Version", REQUEST_ID]),
-        Middleware(GZipMiddleware, minimum_size=1024, compresslevel=1),
+        Middleware(GZipMiddleware, minimum_size=4096, compresslevel=1),  # small answers: not worth it
         Middleware(PageSecurity, tile_hosts=(tile_host(policy.kaarten.ondergrond),)),
     ]
     downloads = DownloadRoutes(Downloads(store, policy, settings.downloads))

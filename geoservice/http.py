@@ -4,6 +4,7 @@ safety headers of HTML pages."""
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import logging
 import re
@@ -60,9 +61,15 @@ def link_header(links: list[dict]) -> str:
         if found.get("type"):
             part += f'; type="{found["type"]}"'
         if found.get("title"):
-            part += f"; title*=UTF-8''{quote(found['title'], safe='')}"
+            part += _title(found["title"])
         parts.append(part)
     return ", ".join(parts)
+
+
+@functools.lru_cache(maxsize=4096)
+def _title(title: str) -> str:
+    """A link's title as an RFC 8187 extended value (titles repeat: each is encoded once)."""
+    return f"; title*=UTF-8''{quote(title, safe='')}"
 
 
 def with_links(headers: dict | None, document) -> dict:

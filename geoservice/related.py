@@ -4,7 +4,7 @@ project's koppelkansen and history; a wijk's buurten, map, history and GeoPackag
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote
 
 from .downloads import wijk_link
 from .geojson import GEOJSON, link
@@ -19,7 +19,7 @@ def links(base: str, collection: Collection, fid, properties: dict, maps: Path) 
     items = f"{base}/collections"
     found = []
     if kind in ("voorstellen", "projecten"):
-        found.append(_history(items, {"collectie": kind, "object_id": fid, "sortby": "tijdstip"}))
+        found.append(_history(items, f"collectie={kind}&object_id={fid}&sortby=tijdstip"))
     if kind == "voorstellen":
         item = f"{items}/voorstellen/items/{fid}"
         found += [link(f"{item}/reacties", "related", JSON, "Gepubliceerde reacties"),
@@ -28,20 +28,19 @@ def links(base: str, collection: Collection, fid, properties: dict, maps: Path) 
                   *(link(f"{items}/projecten/items/{pid}", "related", GEOJSON, f"Gekoppeld project {pid}")
                     for pid in properties.get("projecten") or ())]
     elif kind == "projecten":
-        query = urlencode({"filter": f"project = {fid} OR ander_project = {fid}"})
+        query = f"filter=project%20%3D%20{fid}%20OR%20ander_project%20%3D%20{fid}"
         found.append(link(f"{items}/koppelkansen/items?{query}", "related", GEOJSON, "Koppelkansen"))
     elif kind == "wijken":
-        found += [link(f"{items}/buurten/items?wijkcode={fid}", "related", GEOJSON, "Buurten van de wijk"),
-                  _history(items, {"wijkcode": fid, "sortby": "-tijdstip"}), wijk_link(base, fid)]
+        found += [link(f"{items}/buurten/items?wijkcode={quote(fid)}", "related", GEOJSON, "Buurten van de wijk"),
+                  _history(items, f"wijkcode={quote(fid)}&sortby=-tijdstip"), wijk_link(base, fid)]
     elif kind == "buurten":
         found += [link(f"{items}/wijken/items/{properties['wijkcode']}", "related", GEOJSON, "De wijk"),
-                  _history(items, {"buurtcode": fid, "sortby": "-tijdstip"})]
+                  _history(items, f"buurtcode={quote(fid)}&sortby=-tijdstip")]
     return found + _map(base, kind, fid, maps)
 
 
-def _history(items: str, query: dict) -> dict:
-    return link(f"{items}/statuswijzigingen/items?{urlencode(query)}", "related", GEOJSON,
-                "Geschiedenis (statuswijzigingen)")
+def _history(items: str, query: str) -> dict:
+    return link(f"{items}/statuswijzigingen/items?{query}", "related", GEOJSON, "Geschiedenis (statuswijzigingen)")
 
 
 def _map(base: str, kind: str, code, maps: Path) -> list[dict]:
