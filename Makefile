@@ -17,6 +17,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 BENCH_VENV := .venv-bench
 SIZES ?= 100000,1000000
+# Test processes side by side (each starts its own PostgreSQL cluster); 1 runs the suite in one.
+TEST_WORKERS ?= 2
 
 .PHONY: run test setup system-packages demo maps lock clean benchmark benchmark-maps benchmark-stalling
 
@@ -24,7 +26,7 @@ run: setup $(STORE) $(MAPS)
 	$(BIN)/geoservice --store $(STORE) serve --host $(HOST) --port $(PORT)
 
 test: setup system-packages
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Install those of the Debian packages given that are missing.
 define apt-install

@@ -59,7 +59,7 @@ def demo_location(request, demo_path) -> str:
     """Where the read-only demo store of each backend is."""
     if request.param == "geopackage":
         return str(demo_path)
-    return request.getfixturevalue("postgres").create_database("demo_read", "demo_template")
+    return request.getfixturevalue("postgres").shared_database("demo_read", "demo_template")
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +70,7 @@ def demo_store(demo_location) -> Store:
 @pytest.fixture(scope="session")
 def both_backends(demo_path, postgres):
     """The API in-process on the demo store of each backend, side by side, for reading only."""
-    stores = GeoPackageStore(demo_path), PostGISStore(postgres.create_database("demo_both", "demo_template"))
+    stores = GeoPackageStore(demo_path), PostGISStore(postgres.shared_database("demo_both", "demo_template"))
     yield [client_for(s) for s in stores]
     for s in stores:
         s.close()

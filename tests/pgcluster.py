@@ -78,6 +78,13 @@ class Cluster:
             conn.execute(statement)
         return self.url(name)
 
+    def shared_database(self, name: str, template: str) -> str:
+        """A database made from template once, and the same one when asked again (for readers)."""
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+                return self.url(name)
+        return self.create_database(name, template)
+
     def drop_database(self, name: str) -> None:
         with psycopg.connect(self.url(), autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

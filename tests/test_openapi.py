@@ -23,7 +23,9 @@ def refusals_are_problems(ctx, response, case):
 
 @pytest.fixture(scope="session")
 def api_schema(writable_app):
-    return schemathesis.openapi.from_asgi("/openapi.json", writable_app, config=CONFIG)
+    # The collections of one geometry family share their code: those of points stand for all three.
+    return schemathesis.openapi.from_asgi("/openapi.json", writable_app, config=CONFIG).exclude(
+        path_regex=r"-(lijnen|vlakken)")
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
