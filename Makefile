@@ -20,13 +20,19 @@ SIZES ?= 100000,1000000
 # Test processes side by side (each starts its own PostgreSQL cluster); 1 runs the suite in one.
 TEST_WORKERS ?= 2
 
-.PHONY: run test setup system-packages demo maps lock clean benchmark benchmark-maps benchmark-stalling
+.PHONY: run test lint setup system-packages demo maps lock clean benchmark benchmark-maps benchmark-stalling
 
 run: setup $(STORE) $(MAPS)
 	$(BIN)/geoservice --store $(STORE) serve --host $(HOST) --port $(PORT)
 
-test: setup system-packages
+test: setup system-packages lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+
+# Style, and the layering of the package's rooms (the import contract in pyproject.toml).
+lint: setup
+	$(BIN)/ruff check geoservice tests benchmarks
+	$(BIN)/ruff format --check geoservice tests benchmarks
+	$(BIN)/lint-imports
 
 # Install those of the Debian packages given that are missing.
 define apt-install

@@ -3,6 +3,7 @@ and for a data set ten times as dense (same boundaries, ten times the projects a
 
     .venv/bin/python benchmarks/maps.py
 """
+
 from __future__ import annotations
 
 import statistics
@@ -11,8 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from geoservice import demo, maps
-from geoservice.policy import Policy
+from geoservice.domain.policy import Policy
+from geoservice.ops import demo
+from geoservice.publish import maps
 from geoservice.store import GeoPackageStore
 
 DATA_SETS = {"demo (340 projects, 680 proposals)": 1, "10× denser (3 400 projects, 6 800 proposals)": 10}
@@ -34,14 +36,18 @@ def measure(directory: Path, density: int) -> dict:
 
 def row(name: str, result: dict) -> str:
     wijk, buurt = result["wijk"], result["buurt"]
-    return (f"| {name} | {result['maps']} | {result['seconds']:.1f} s | {result['city']:.2f} MB | "
-            f"{statistics.median(wijk):.2f} / {max(wijk):.2f} MB | "
-            f"{statistics.median(buurt):.3f} / {max(buurt):.3f} MB |")
+    return (
+        f"| {name} | {result['maps']} | {result['seconds']:.1f} s | {result['city']:.2f} MB | "
+        f"{statistics.median(wijk):.2f} / {max(wijk):.2f} MB | "
+        f"{statistics.median(buurt):.3f} / {max(buurt):.3f} MB |"
+    )
 
 
 def main() -> None:
-    lines = ["| data set | maps | build time | city map | wijk map (median / largest) | buurt map (median / largest) |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| data set | maps | build time | city map | wijk map (median / largest) | buurt map (median / largest) |",
+        "|---|---|---|---|---|---|",
+    ]
     with tempfile.TemporaryDirectory() as folder:
         for name, density in DATA_SETS.items():
             lines.append(row(name, measure(Path(folder), density)))

@@ -7,15 +7,16 @@ floor, over HTTP on one machine in one run, on synthetic data of 100k and 1M pro
 Prints a table per size (median latency in ms, requests/s with 4 clients, peak RSS) with the
 ratios to the service on GeoPackage, and writes it to benchmarks/results.md.
 """
+
 from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import hashlib
 import contextlib
 import datetime as dt
-import statistics
+import hashlib
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -23,27 +24,38 @@ from pathlib import Path
 
 import httpx
 import orjson
+import servers
 import shapely
+import synthetic
+from pgcluster import Cluster
 from tqdm import tqdm
 
-import servers
-import synthetic
-from geoservice import crs, demo, geojson, gpkg
-from geoservice.auth import Tokens
-from geoservice.model import COLLECTIONS
-from geoservice.store import private
-from geoservice.filters import intersects
-from geoservice.store import GeoPackageStore, Query, staging
-from pgcluster import Cluster
+from geoservice.domain.model import COLLECTIONS
+from geoservice.ops import demo
+from geoservice.participation.tokens import Tokens
+from geoservice.publish import geojson
+from geoservice.query import crs
+from geoservice.query.filters import intersects
+from geoservice.store import GeoPackageStore, Query, gpkg, private, staging
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 CONCURRENCY = 4
 SLOW_SECONDS = 0.5
 FILTER = "thema='groen' AND planjaar=2028"
-NEW_PROJECT = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [5.8662, 51.8467]},
-               "properties": {"titel": "Benchmark", "thema": "groen", "soort": "nieuwe aanleg", "fase": "gepland",
-                              "start": "2029-04-01", "eind": "2029-05-01", "planjaar": 2029}}
+NEW_PROJECT = {
+    "type": "Feature",
+    "geometry": {"type": "Point", "coordinates": [5.8662, 51.8467]},
+    "properties": {
+        "titel": "Benchmark",
+        "thema": "groen",
+        "soort": "nieuwe aanleg",
+        "fase": "gepland",
+        "start": "2029-04-01",
+        "eind": "2029-05-01",
+        "planjaar": 2029,
+    },
+}
 READS = ["first page", "deep page", "bbox", "CQL2 filter", "single item"]
 WORKLOADS = [*READS, "create"]
 
@@ -79,6 +91,7 @@ def _batches(source: GeoPackageStore, size: int):
 def postgis(source: GeoPackageStore, size: int, url: str) -> None:
     """The same projects (same ids) in PostGIS."""
     from geoservice.store import postgis as backend
+
     target = backend.create(url)
     with contextlib.closing(target), tqdm(total=size, desc=f"PostGIS {size}") as progress:
         _boundaries(target)
@@ -178,15 +191,27 @@ def floor(path: Path, bbox_ids: list[int]) -> dict:
 
     def serialise(rows) -> bytes:
         geometries = shapely.to_geojson(crs.from_storage(gpkg.decode([row[1] for row in rows]), crs.CRS84))
-        return orjson.dumps({"type": "FeatureCollection", "features": [
-            {"type": "Feature", "id": row[0], "geometry": orjson.Fragment(g), "properties": dict(zip(names, row[2:]))}
-            for row, g in zip(rows, geometries)]})
+        return orjson.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "id": row[0],
+                        "geometry": orjson.Fragment(g),
+                        "properties": dict(zip(names, row[2:])),
+                    }
+                    for row, g in zip(rows, geometries)
+                ],
+            }
+        )
 
     marks = ",".join("?" * len(bbox_ids))
     reads = {
         "first page": lambda: conn.execute(f"SELECT {columns} FROM projecten ORDER BY fid LIMIT 100").fetchall(),
-        "bbox": lambda: conn.execute(f"SELECT {columns} FROM projecten WHERE fid IN ({marks}) ORDER BY fid",
-                                     bbox_ids).fetchall(),
+        "bbox": lambda: conn.execute(
+            f"SELECT {columns} FROM projecten WHERE fid IN ({marks}) ORDER BY fid", bbox_ids
+        ).fetchall(),
     }
     results = {}
     for workload, read in reads.items():
@@ -220,17 +245,39 @@ def run_size(size: int, cluster: Cluster, baseline_python: Path, workdir: Path) 
     extent = [float(v) for v in box.split(",")]
     tokens_path = workdir / f"tokens-{size}.yml"
     token = Tokens(tokens_path).issue("benchmark", "planner")
-    database = {"host": "127.0.0.1", "port": cluster.port, "dbname": f"bench_{size}", "user": "postgres",
-                "password": "", "search_path": ["wijkplan", "public"]}
+    database = {
+        "host": "127.0.0.1",
+        "port": cluster.port,
+        "dbname": f"bench_{size}",
+        "user": "postgres",
+        "password": "",
+        "search_path": ["wijkplan", "public"],
+    }
     candidates = [
         servers.ours("ours (GeoPackage)", str(path), tokens_path, token),
         servers.ours("ours (PostGIS)", url, tokens_path, token),
-        servers.stock_pygeoapi("pygeoapi GeoJSON", baseline_python, workdir,
-                               {"name": "GeoJSON", "data": str(geojson_file(source, size)), "id_field": "id"},
-                               extent, filters=False),
-        servers.stock_pygeoapi("pygeoapi PostgreSQL", baseline_python, workdir,
-                               {"name": "PostgreSQL", "data": database, "id_field": "fid", "table": "projecten",
-                                "geom_field": "geom", "storage_crs": servers.RD}, extent),
+        servers.stock_pygeoapi(
+            "pygeoapi GeoJSON",
+            baseline_python,
+            workdir,
+            {"name": "GeoJSON", "data": str(geojson_file(source, size)), "id_field": "id"},
+            extent,
+            filters=False,
+        ),
+        servers.stock_pygeoapi(
+            "pygeoapi PostgreSQL",
+            baseline_python,
+            workdir,
+            {
+                "name": "PostgreSQL",
+                "data": database,
+                "id_field": "fid",
+                "table": "projecten",
+                "geom_field": "geom",
+                "storage_crs": servers.RD,
+            },
+            extent,
+        ),
         servers.tipg(baseline_python, url),
     ]
     results = {server.name: {} for server in candidates}
@@ -243,8 +290,9 @@ def run_size(size: int, cluster: Cluster, baseline_python: Path, workdir: Path) 
     for server in (s for s in candidates if s.writes):  # then writes, which change the data
         with running(server, workdir, size):
             results[server.name]["create"] = measure(server, "create", box)
-    bbox_ids = source.query(Query("projecten", intersects(crs.area_to_storage(shapely.box(*extent), crs.CRS84)),
-                                  limit=1000)).ids
+    bbox_ids = source.query(
+        Query("projecten", intersects(crs.area_to_storage(shapely.box(*extent), crs.CRS84)), limit=1000)
+    ).ids
     return table(size, results, floor(path, bbox_ids), len(bbox_ids))
 
 
@@ -262,8 +310,12 @@ def table(size: int, results: dict, floor_ms: dict, bbox_features: int) -> str:
     names = list(results)
     ours = results[names[0]]
     header = ["workload", *names, "GeoJSON ÷ ours", "pygeoapi-PG ÷ ours", "tipg ÷ ours", "ours ÷ floor"]
-    lines = [f"### {size:,} projects (bbox: {bbox_features} features)", "",
-             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines = [
+        f"### {size:,} projects (bbox: {bbox_features} features)",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
     for workload in WORKLOADS:
         cells = [_cell(results[n].get(workload)) + _mark(results, n, workload) for n in names]
         ratios = [_ratio(results[n].get(workload), ours[workload]) for n in names[2:]]
@@ -276,10 +328,18 @@ def table(size: int, results: dict, floor_ms: dict, bbox_features: int) -> str:
     lines.append("| whole layer (limit 1000) | " + " | ".join(downloads) + " | | | | |")
     lines.append("| peak RSS | " + " | ".join(f"{results[n]['rss']:.0f} MB" for n in names) + " | | | | |")
     floor_text = ", ".join(f"{k} {v:.2f} ms" for k, v in floor_ms.items())
-    lines += ["", f"Floor (sqlite3 rows to CRS84 GeoJSON with shapely and orjson, in-process, no HTTP): "
-                  f"{floor_text}.", "", "† a different answer (numberMatched, or the id of the item):"]
-    lines += [f"- {n}, {w}: {results[n][w]['answer']} where the service answers {ours[w]['answer']}"
-              for n in names for w in READS if _mark(results, n, w)]
+    lines += [
+        "",
+        f"Floor (sqlite3 rows to CRS84 GeoJSON with shapely and orjson, in-process, no HTTP): {floor_text}.",
+        "",
+        "† a different answer (numberMatched, or the id of the item):",
+    ]
+    lines += [
+        f"- {n}, {w}: {results[n][w]['answer']} where the service answers {ours[w]['answer']}"
+        for n in names
+        for w in READS
+        if _mark(results, n, w)
+    ]
     return "\n".join(lines)
 
 
@@ -294,12 +354,15 @@ def _mark(results: dict, name: str, workload: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100000,1000000")
-    parser.add_argument("--baseline-python", type=Path, required=True,
-                        help="python of the environment with stock pygeoapi and tipg")
+    parser.add_argument(
+        "--baseline-python", type=Path, required=True, help="python of the environment with stock pygeoapi and tipg"
+    )
     args = parser.parse_args()
     cluster = Cluster().start()
-    sections = [f"Run {dt.datetime.now():%Y-%m-%d %H:%M} on {_machine()}; one uvicorn worker per server, "
-                f"{CONCURRENCY} clients for requests/s."]
+    sections = [
+        f"Run {dt.datetime.now():%Y-%m-%d %H:%M} on {_machine()}; one uvicorn worker per server, "
+        f"{CONCURRENCY} clients for requests/s."
+    ]
     try:
         with tempfile.TemporaryDirectory() as workdir:
             for size in (int(s) for s in args.sizes.split(",")):
@@ -312,8 +375,9 @@ def main() -> None:
 
 
 def _machine() -> str:
-    cpu = next((line.split(":")[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    return f"{cpu}, {len([1 for line in open('/proc/cpuinfo') if line.startswith('processor')])} cores"
+    lines = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((line.split(":")[1].strip() for line in lines if line.startswith("model name")), "?")
+    return f"{cpu}, {sum(line.startswith('processor') for line in lines)} cores"
 
 
 if __name__ == "__main__":

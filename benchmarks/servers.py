@@ -1,6 +1,7 @@
 """The servers the benchmark measures side by side, each in a process of its own (uvicorn, one
 worker): the service on GeoPackage and on PostGIS, stock pygeoapi with its GeoJSON and its
 PostgreSQL provider, and tipg."""
+
 from __future__ import annotations
 
 import os
@@ -38,10 +39,15 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, log_dir: Path) -> "Server":
-        log = open(log_dir / f"{self.name}.log", "w")
-        self.process = subprocess.Popen([*self.command, "--port", str(self.port)], cwd=ROOT, stdout=log,
-                                        stderr=subprocess.STDOUT, env={**os.environ, **self.env})
+    def start(self, log_dir: Path) -> Server:
+        log = open(log_dir / f"{self.name}.log", "w")  # noqa: SIM115 - the server process writes it while it runs
+        self.process = subprocess.Popen(
+            [*self.command, "--port", str(self.port)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **self.env},
+        )
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -67,41 +73,64 @@ class Server:
 
 
 def ours(name: str, store: str, tokens: Path, token: str) -> Server:
-    command = [sys.executable, "-m", "geoservice.cli", "serve"]
+    command = [sys.executable, "-m", "geoservice.ops.cli", "serve"]
     env = {"GEOSERVICE_STORE": store, "GEOSERVICE_TOKENS": str(tokens)}
     return Server(name, command, env, "/collections/projecten/items", token=token)
 
 
 def _pygeoapi_config(port: int, provider: dict, bbox: list) -> dict:
     return {
-        "server": {"bind": {"host": "127.0.0.1", "port": port}, "url": f"http://127.0.0.1:{port}",
-                   "mimetype": "application/json; charset=UTF-8", "encoding": "utf-8", "languages": ["en-US"],
-                   "limits": {"default_items": 100, "max_items": 10000}, "pretty_print": False,
-                   "map": {"url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "attribution": "OSM"}},
+        "server": {
+            "bind": {"host": "127.0.0.1", "port": port},
+            "url": f"http://127.0.0.1:{port}",
+            "mimetype": "application/json; charset=UTF-8",
+            "encoding": "utf-8",
+            "languages": ["en-US"],
+            "limits": {"default_items": 100, "max_items": 10000},
+            "pretty_print": False,
+            "map": {"url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "attribution": "OSM"},
+        },
         "logging": {"level": "ERROR"},
         "metadata": {
-            "identification": {"title": "benchmark", "description": "benchmark", "keywords": ["benchmark"],
-                               "keywords_type": "theme", "terms_of_service": "https://example.org",
-                               "url": "https://example.org"},
+            "identification": {
+                "title": "benchmark",
+                "description": "benchmark",
+                "keywords": ["benchmark"],
+                "keywords_type": "theme",
+                "terms_of_service": "https://example.org",
+                "url": "https://example.org",
+            },
             "license": {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
             "provider": {"name": "benchmark", "url": "https://example.org"},
-            "contact": {"name": "benchmark", "email": "benchmark@example.org", "url": "https://example.org"}},
-        "resources": {"projecten": {
-            "type": "collection", "title": "projecten", "description": "projecten", "keywords": ["projecten"],
-            "extents": {"spatial": {"bbox": bbox, "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}},
-            "providers": [{"type": "feature", "editable": True, **provider}]}},
+            "contact": {"name": "benchmark", "email": "benchmark@example.org", "url": "https://example.org"},
+        },
+        "resources": {
+            "projecten": {
+                "type": "collection",
+                "title": "projecten",
+                "description": "projecten",
+                "keywords": ["projecten"],
+                "extents": {"spatial": {"bbox": bbox, "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}},
+                "providers": [{"type": "feature", "editable": True, **provider}],
+            }
+        },
     }
 
 
-def stock_pygeoapi(name: str, python: Path, workdir: Path, provider: dict, bbox: list, writes: bool = True,
-                   filters: bool = True) -> Server:
+def stock_pygeoapi(
+    name: str, python: Path, workdir: Path, provider: dict, bbox: list, writes: bool = True, filters: bool = True
+) -> Server:
     """pygeoapi 0.24 as shipped: its Starlette app under uvicorn, configured for one provider."""
     server = Server(name, [], {}, "/collections/projecten/items", writes=writes, filters=filters)
     config, openapi = workdir / f"{name}.yml", workdir / f"{name}-openapi.yml"
     config.write_text(yaml.safe_dump(_pygeoapi_config(server.port, provider, bbox)))
     bindir = python.parent
-    subprocess.run([bindir / "pygeoapi", "openapi", "generate", config, "--output-file", openapi],
-                   check=True, capture_output=True, env={**os.environ, "PYGEOAPI_CONFIG": str(config)})
+    subprocess.run(
+        [bindir / "pygeoapi", "openapi", "generate", config, "--output-file", openapi],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "PYGEOAPI_CONFIG": str(config)},
+    )
     server.command = [str(bindir / "uvicorn"), "pygeoapi.starlette_app:APP", "--host", "127.0.0.1"]
     server.env = {"PYGEOAPI_CONFIG": str(config), "PYGEOAPI_OPENAPI": str(openapi)}
     return server

@@ -9,6 +9,7 @@ so that two versions can be compared side by side in one run. Prints a table of 
 quiet, under each attack, the share of answers other than 200, and how many of the attacker's
 connections the service closed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,11 +35,22 @@ ATTACK_ADDRESSES = 40  # the crowd comes from many addresses (127.0.1.x), as a b
 
 
 def _serve(source: Path, store: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(source), "GEOSERVICE_STORE": str(store),
-           "GEOSERVICE_CONFIG": str(source / "config" / "pygeoapi.yml"), "GEOSERVICE_MAPS": tempfile.mkdtemp(),
-           "GEOSERVICE_DOWNLOADS": tempfile.mkdtemp(), "GEOSERVICE_POLICY": str(source / "config" / "wijkplan.yml")}
-    process = subprocess.Popen([sys.executable, "-m", "geoservice.cli", "serve", "--port", str(port)], cwd=source,
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(source),
+        "GEOSERVICE_STORE": str(store),
+        "GEOSERVICE_CONFIG": str(source / "config" / "pygeoapi.yml"),
+        "GEOSERVICE_MAPS": tempfile.mkdtemp(),
+        "GEOSERVICE_DOWNLOADS": tempfile.mkdtemp(),
+        "GEOSERVICE_POLICY": str(source / "config" / "wijkplan.yml"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "geoservice.ops.cli", "serve", "--port", str(port)],
+        cwd=source,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -114,8 +126,13 @@ def _measure(port: int, seconds: float) -> dict:
         latencies.append((time.perf_counter() - started) * 1000)
         failed += status != 200
     ordered = sorted(latencies)
-    return {"reads": len(latencies), "p50": statistics.median(ordered), "p95": ordered[int(0.95 * (len(ordered) - 1))],
-            "max": ordered[-1], "failed": failed / len(latencies)}
+    return {
+        "reads": len(latencies),
+        "p50": statistics.median(ordered),
+        "p95": ordered[int(0.95 * (len(ordered) - 1))],
+        "max": ordered[-1],
+        "failed": failed / len(latencies),
+    }
 
 
 def _under(attack, port: int, seconds: float) -> dict:
@@ -139,19 +156,31 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     args = parser.parse_args()
     store = Path(tempfile.mkdtemp()) / "wijkplan.gpkg"
-    subprocess.run([sys.executable, "-m", "geoservice.cli", "--store", str(store), "demo"], cwd=ROOT, check=True,
-                   capture_output=True)
-    print("| service | condition | reads | p50 ms | p95 ms | max ms | not 200 | attacker's connections closed |\n"
-          "|---|---|---|---|---|---|---|---|")
+    subprocess.run(
+        [sys.executable, "-m", "geoservice.ops.cli", "--store", str(store), "demo"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    print(
+        "| service | condition | reads | p50 ms | p95 ms | max ms | not 200 | attacker's connections closed |\n"
+        "|---|---|---|---|---|---|---|---|"
+    )
     for source in args.source or [ROOT]:
         port = free_port()
         server = _serve(source.resolve(), store, port)
         try:
-            for name, attack in (("quiet", None), ("one endless header", _endless_header),
-                                 (f"{HALF_OPEN} half-open connections", _half_open)):
+            for name, attack in (
+                ("quiet", None),
+                ("one endless header", _endless_header),
+                (f"{HALF_OPEN} half-open connections", _half_open),
+            ):
                 row = _under(attack, port, args.seconds)
-                print(f"| {source.name} | {name} | {row['reads']} | {row['p50']:.1f} | {row['p95']:.1f} | "
-                      f"{row['max']:.0f} | {row['failed']:.0%} | {row['closed']} |", flush=True)
+                print(
+                    f"| {source.name} | {name} | {row['reads']} | {row['p50']:.1f} | {row['p95']:.1f} | "
+                    f"{row['max']:.0f} | {row['failed']:.0%} | {row['closed']} |",
+                    flush=True,
+                )
                 time.sleep(6)  # let the server shed what the attack left
         finally:
             server.terminate()

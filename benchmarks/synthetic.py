@@ -1,5 +1,6 @@
 """Synthetic wijkplan projects in bulk, for benchmarks: valid features of every geometry kind spread
 over the municipality, drawn with numpy (vectorised), loaded through the store's own insert."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,7 +8,7 @@ import datetime as dt
 import numpy as np
 import shapely
 
-from geoservice.model import FASEN, PROJECT_SOORTEN, THEMAS
+from geoservice.domain.model import FASEN, PROJECT_SOORTEN, THEMAS
 from geoservice.store import Query, Store
 
 BATCH = 50_000
@@ -52,12 +53,20 @@ def _properties(rng, count: int, offset: int) -> list[dict]:
     props = []
     for i in range(count):
         start = dt.date(int(years[i]), 1, 1) + dt.timedelta(days=int(days[i]))
-        props.append({
-            "titel": f"Project {offset + i + 1}", "thema": str(themas[i]), "soort": str(soorten[i]),
-            "fase": str(fasen[i]), "start": start.isoformat(),
-            "eind": (start + dt.timedelta(days=int(lengths[i]))).isoformat(), "planjaar": int(years[i]),
-            "budget_indicatie": int(budgets[i]), "afdeling": "Stadsbeheer", "bron": "benchmark: synthetisch",
-        })
+        props.append(
+            {
+                "titel": f"Project {offset + i + 1}",
+                "thema": str(themas[i]),
+                "soort": str(soorten[i]),
+                "fase": str(fasen[i]),
+                "start": start.isoformat(),
+                "eind": (start + dt.timedelta(days=int(lengths[i]))).isoformat(),
+                "planjaar": int(years[i]),
+                "budget_indicatie": int(budgets[i]),
+                "afdeling": "Stadsbeheer",
+                "bron": "benchmark: synthetisch",
+            }
+        )
     return props
 
 
@@ -82,4 +91,4 @@ def bbox_around(store: Store, wanted: int = 1_000) -> tuple[float, float, float,
     return cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2
 
 
-__all__ = ["load", "bbox_around", "Query"]
+__all__ = ["Query", "bbox_around", "load"]

@@ -1,4 +1,5 @@
 """Settings of the service, read from the environment (prefix GEOSERVICE_)."""
+
 from __future__ import annotations
 
 import os
@@ -28,12 +29,15 @@ class Settings:
     connections_per_address: int = 100  # open connections from one address (0: no limit, behind a proxy)
 
     @classmethod
-    def from_env(cls, **overrides) -> "Settings":
+    def from_env(cls, **overrides) -> Settings:
         """Settings from the GEOSERVICE_ variables (GEOSERVICE_STORE, GEOSERVICE_QUERY_BUDGET_S, ...),
         then the overrides."""
         types = {f.name: f.type for f in fields(cls)}
-        values = {name: _typed(name, os.environ[PREFIX + name.upper()], types[name])
-                  for name in types if PREFIX + name.upper() in os.environ}
+        values = {
+            name: _typed(name, os.environ[PREFIX + name.upper()], types[name])
+            for name in types
+            if PREFIX + name.upper() in os.environ
+        }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

@@ -1,5 +1,6 @@
 """Fixtures: a demo store built once, copies of it for tests that write, the app in-process and
 served by a real uvicorn process."""
+
 from __future__ import annotations
 
 import contextlib
@@ -15,16 +16,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pgcluster import Cluster, free_port
 from starlette.testclient import TestClient
 
-from geoservice import demo
-from geoservice.app import create_app
-from geoservice.auth import Tokens
-from geoservice.model import ROLES
+from geoservice.api.app import create_app
+from geoservice.domain.model import ROLES
+from geoservice.ops import demo
+from geoservice.participation.tokens import Tokens
 from geoservice.settings import Settings
 from geoservice.store import GeoPackageStore, Store, open_store
 from geoservice.store.postgis import PostGISStore
-from pgcluster import Cluster, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = str(ROOT / "config" / "pygeoapi.yml")
@@ -99,9 +100,15 @@ _numbers = itertools.count()
 
 def client_for(store: Store, tokens_path=None, policy=POLICY, maps=NO_MAPS) -> TestClient:
     """The API on a store, in-process (with another policy file or maps folder when given)."""
-    settings = Settings(store=store.location, config=CONFIG, url="http://testserver", policy=str(policy),
-                        tokens=str(tokens_path or "no-tokens.yml"), maps=str(maps),
-                        downloads=tempfile.mkdtemp(prefix="wijkplan-downloads-"))
+    settings = Settings(
+        store=store.location,
+        config=CONFIG,
+        url="http://testserver",
+        policy=str(policy),
+        tokens=str(tokens_path or "no-tokens.yml"),
+        maps=str(maps),
+        downloads=tempfile.mkdtemp(prefix="wijkplan-downloads-"),
+    )
     return TestClient(create_app(settings, store))
 
 
@@ -123,9 +130,17 @@ def writable_app(demo_path, tokens_file, tmp_path_factory):
     """The ASGI application on a session-wide copy of the GeoPackage demo store, with the test tokens."""
     path = tmp_path_factory.mktemp("writable") / "wijkplan.gpkg"
     shutil.copy(demo_path, path)
-    return create_app(Settings(store=str(path), config=CONFIG, url="http://testserver", policy=POLICY, maps=NO_MAPS,
-                               downloads=str(tmp_path_factory.mktemp("downloads")),
-                               tokens=str(tokens_file[0])))
+    return create_app(
+        Settings(
+            store=str(path),
+            config=CONFIG,
+            url="http://testserver",
+            policy=POLICY,
+            maps=NO_MAPS,
+            downloads=str(tmp_path_factory.mktemp("downloads")),
+            tokens=str(tokens_file[0]),
+        )
+    )
 
 
 @pytest.fixture(scope="session")
@@ -157,15 +172,26 @@ class LiveServer:
 def serving(location: str, directory: Path, tokens_path=None, policy=POLICY, maps=NO_MAPS, **settings):
     """The service in a process of its own; settings: further GEOSERVICE_ variables (name in lower case)."""
     port = free_port()
-    env = {**os.environ, "GEOSERVICE_STORE": location, "GEOSERVICE_CONFIG": CONFIG, "GEOSERVICE_MAPS": str(maps),
-           "GEOSERVICE_DOWNLOADS": str(directory / "downloads"),
-           "GEOSERVICE_TOKENS": str(tokens_path or "no-tokens.yml"), "GEOSERVICE_POLICY": str(policy),
-           **{f"GEOSERVICE_{name.upper()}": str(value) for name, value in settings.items()}}
+    env = {
+        **os.environ,
+        "GEOSERVICE_STORE": location,
+        "GEOSERVICE_CONFIG": CONFIG,
+        "GEOSERVICE_MAPS": str(maps),
+        "GEOSERVICE_DOWNLOADS": str(directory / "downloads"),
+        "GEOSERVICE_TOKENS": str(tokens_path or "no-tokens.yml"),
+        "GEOSERVICE_POLICY": str(policy),
+        **{f"GEOSERVICE_{name.upper()}": str(value) for name, value in settings.items()},
+    }
     env.pop("GEOSERVICE_URL", None)
     log = directory / f"access-{port}.log"
     with open(log, "w") as output:
-        process = subprocess.Popen([sys.executable, "-m", "geoservice.cli", "serve", "--port", str(port)],
-                                   env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "geoservice.ops.cli", "serve", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     server = LiveServer(f"http://127.0.0.1:{port}", log, process)
     try:
         _wait_until_up(server, process)

@@ -2,6 +2,7 @@
 
 PostgreSQL refuses to run as root: as root, the cluster belongs to the `postgres` user.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,7 +15,6 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
-
 
 
 def _bin() -> Path:
@@ -51,13 +51,23 @@ class Cluster:
         prefix = ["runuser", "-u", "postgres", "--"] if self._as_postgres else []
         subprocess.run([*prefix, *command], check=True, capture_output=True, cwd=self.directory)
 
-    def start(self) -> "Cluster":
+    def start(self) -> Cluster:
         data = self.directory / "data"
-        self._run(str(BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-                  "--locale=C", "--no-sync")
+        self._run(
+            str(BIN / "initdb"),
+            "-D",
+            str(data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
         options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"
-        self._run(str(BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(self.directory / "log"),
-                  "-w", "start")
+        self._run(str(BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(self.directory / "log"), "-w", "start")
         return self
 
     def stop(self) -> None:

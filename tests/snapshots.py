@@ -1,9 +1,10 @@
 """A digest of everything a store holds, to prove that a refused request changed nothing."""
+
 import hashlib
 
 import shapely
 
-from geoservice.model import TABLES
+from geoservice.domain.model import TABLES
 from geoservice.store import Query
 
 PRIVATE_TABLES = ("deelname", "steunbetuigingen", "reacties", "auditlog")

@@ -1,10 +1,11 @@
 """The OGC API - Features endpoints, in-process."""
+
 import pytest
 import shapely
 
 from geoservice import __version__
-from geoservice.filters import equals
-from geoservice.model import COLLECTIONS, TABLES
+from geoservice.domain.model import COLLECTIONS, TABLES
+from geoservice.query.filters import equals
 from geoservice.store import Query
 
 RD = "http://www.opengis.net/def/crs/EPSG/0/28992"
@@ -39,9 +40,13 @@ def test_the_collections_are_listed_in_dutch_by_default(client):
     response = client.get("/collections", params={"f": "json"})
     titles = {c["id"]: c["title"] for c in response.json()["collections"]}
     assert {name: titles[name] for name in TABLES} == {
-        "wijken": "Wijken", "buurten": "Buurten", "projecten": "Projecten wijkbeheerplan",
-        "voorstellen": "Voorstellen van bewoners", "koppelkansen": "Koppelkansen",
-        "statuswijzigingen": "Statuswijzigingen"}
+        "wijken": "Wijken",
+        "buurten": "Buurten",
+        "projecten": "Projecten wijkbeheerplan",
+        "voorstellen": "Voorstellen van bewoners",
+        "koppelkansen": "Koppelkansen",
+        "statuswijzigingen": "Statuswijzigingen",
+    }
     assert titles["projecten-punten"] == "Projecten wijkbeheerplan (punten)" and set(titles) == set(COLLECTIONS)
     assert response.headers["Content-Language"] == "nl"
 
@@ -55,8 +60,12 @@ def test_collections_speak_english_on_request(client):
 def test_collection_metadata_offers_rd_and_stores_in_rd(client):
     meta = client.get("/collections/projecten", params={"f": "json"}).json()
     assert meta["storageCrs"] == RD
-    assert {CRS84, RD, "http://www.opengis.net/def/crs/EPSG/0/4258",
-            "http://www.opengis.net/def/crs/EPSG/0/3857"} <= set(meta["crs"])
+    assert {
+        CRS84,
+        RD,
+        "http://www.opengis.net/def/crs/EPSG/0/4258",
+        "http://www.opengis.net/def/crs/EPSG/0/3857",
+    } <= set(meta["crs"])
     assert shapely.box(*meta["extent"]["spatial"]["bbox"][0]).within(NIJMEGEN_LONLAT)
 
 
@@ -88,8 +97,9 @@ def test_paging_through_a_collection_returns_every_feature_once(client):
     while url:
         body = client.get(url).json()
         seen += [f["id"] for f in body["features"]]
-        url = next((link["href"].replace("http://testserver", "") for link in body["links"]
-                    if link["rel"] == "next"), None)
+        url = next(
+            (link["href"].replace("http://testserver", "") for link in body["links"] if link["rel"] == "next"), None
+        )
     assert len(seen) == len(set(seen)) == body["numberMatched"]
 
 
@@ -131,8 +141,7 @@ def test_bbox_selects_features_that_intersect_it(client):
 def test_property_equality_filters(client):
     body = items(client, "projecten", thema="groen", planjaar=2027, limit=1000).json()
     assert body["numberMatched"] > 0
-    assert all(f["properties"]["thema"] == "groen" and f["properties"]["planjaar"] == 2027
-               for f in body["features"])
+    assert all(f["properties"]["thema"] == "groen" and f["properties"]["planjaar"] == 2027 for f in body["features"])
 
 
 def test_properties_and_skip_geometry_trim_the_answer(client):
@@ -149,8 +158,9 @@ def test_sortby_orders_descending_and_by_several_keys(client):
 def test_datetime_selects_works_overlapping_the_interval(client):
     body = items(client, "projecten", datetime="2027-01-01/2027-12-31", limit=1000).json()
     assert body["numberMatched"] > 0
-    assert all(f["properties"]["start"] <= "2027-12-31" and f["properties"]["eind"] >= "2027-01-01"
-               for f in body["features"])
+    assert all(
+        f["properties"]["start"] <= "2027-12-31" and f["properties"]["eind"] >= "2027-01-01" for f in body["features"]
+    )
 
 
 def test_unmoderated_proposals_are_not_public(client, demo_store):
@@ -165,8 +175,16 @@ def test_single_item_by_id(client):
     assert feature["id"] == "WK026807" and feature["properties"]["wijknaam"] == "Dukenburg"
 
 
-@pytest.mark.parametrize("path", ["/collections/projecten/items", "/collections/projecten/items/1",
-                                  "/collections/wijken/items/WK026801", "/collections", "/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/collections/projecten/items",
+        "/collections/projecten/items/1",
+        "/collections/wijken/items/WK026801",
+        "/collections",
+        "/",
+    ],
+)
 def test_html_pages(client, path):
     response = client.get(path, params={"f": "html"})
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/html")
@@ -206,12 +224,27 @@ def test_missing_items_and_collections_are_404(client):
 
 def test_user_text_is_escaped_in_html(store, store_client):
     hostile = "<img src=x onerror=alert(1)>"
-    [new_id] = store.insert("voorstellen", [({
-        "titel": hostile, "omschrijving": hostile, "soort": "idee", "categorie": "overig",
-        "status": "gepubliceerd", "ingediend": "2026-05-01T10:00:00Z", "auteur": hostile,
-    }, shapely.Point(187700, 428600))])
-    for path, params in ((f"/collections/voorstellen/items/{new_id}", {}), ("/collections/voorstellen/items",
-                                                                          {"limit": 10_000})):
+    [new_id] = store.insert(
+        "voorstellen",
+        [
+            (
+                {
+                    "titel": hostile,
+                    "omschrijving": hostile,
+                    "soort": "idee",
+                    "categorie": "overig",
+                    "status": "gepubliceerd",
+                    "ingediend": "2026-05-01T10:00:00Z",
+                    "auteur": hostile,
+                },
+                shapely.Point(187700, 428600),
+            )
+        ],
+    )
+    for path, params in (
+        (f"/collections/voorstellen/items/{new_id}", {}),
+        ("/collections/voorstellen/items", {"limit": 10_000}),
+    ):
         page = store_client.get(path, params={"f": "html", **params}).text
         assert hostile not in page
         assert "&lt;img src=x onerror=alert(1)&gt;" in page
@@ -240,8 +273,15 @@ def test_every_answer_names_the_api_version(client):
         assert client.get(path).headers["API-Version"] == __version__
 
 
-@pytest.mark.parametrize("path", ["/collections/bomen?f=json", "/collections/projecten/items?limit=0",
-                                  "/collections/projecten/items/999999", "/?kleur=rood"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/collections/bomen?f=json",
+        "/collections/projecten/items?limit=0",
+        "/collections/projecten/items/999999",
+        "/?kleur=rood",
+    ],
+)
 def test_errors_are_problem_details(client, path):
     response = client.get(path)
     problem = response.json()
@@ -268,8 +308,10 @@ def test_the_catalogue_describes_every_collection_with_its_distributions(client)
     datasets = {d["dct:identifier"]: d for d in catalogue["dcat:dataset"]}
     assert set(datasets) == set(TABLES)
     for name, dataset in datasets.items():
-        urls = [d.get("dcat:downloadURL", d.get("dcat:accessURL"))["@id"].replace("http://testserver", "")
-                for d in dataset["dcat:distribution"]]
+        urls = [
+            d.get("dcat:downloadURL", d.get("dcat:accessURL"))["@id"].replace("http://testserver", "")
+            for d in dataset["dcat:distribution"]
+        ]
         assert f"/collections/{name}/items" in urls and f"/downloads/{name}.gpkg" in urls
         assert dataset["dct:license"]["@id"] == "https://creativecommons.org/licenses/by/4.0/"
     assert datasets["buurten"]["dct:rights"] == "Bron: CBS, Kadaster"

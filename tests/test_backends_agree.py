@@ -1,8 +1,8 @@
 """GeoPackage and PostGIS give the same answers: the same documents apart from the time of the
 answer and `bijgewerkt` (the two demo stores were built a moment apart)."""
+
 import orjson
 import pytest
-
 
 RD = "http://www.opengis.net/def/crs/EPSG/0/28992"
 QUERIES = [

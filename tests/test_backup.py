@@ -1,15 +1,16 @@
 """Backups: export while writes go on, restore on each backend, and nothing lost in the round trip."""
+
 import sqlite3
 import threading
 
 import shapely
-
-from geoservice import backup
-from geoservice.store import GeoPackageStore, Query, open_store
-from geoservice.store.postgis import PostGISStore
 from snapshots import fingerprint
 from test_cli import geoservice
 from test_participation import CONTACT, feature, headers, path_of, publish, submit
+
+from geoservice.ops import backup
+from geoservice.store import GeoPackageStore, Query, open_store
+from geoservice.store.postgis import PostGISStore
 
 
 def _with_participation(store_client, tokens) -> None:
@@ -37,9 +38,23 @@ def test_export_and_restore_lose_nothing(store, store_client, tokens, tmp_path, 
     backup.restore(tmp_path / "backup.gpkg", location)
     restored = open_store(location)
     assert fingerprint(restored) == before
-    new = restored.insert("projecten", [({"titel": "Na het terugzetten", "thema": "groen", "soort": "nieuwe aanleg",
-                                          "fase": "gepland", "start": "2028-01-01", "eind": "2028-02-01",
-                                          "planjaar": 2028}, shapely.Point(187700, 428600))])
+    new = restored.insert(
+        "projecten",
+        [
+            (
+                {
+                    "titel": "Na het terugzetten",
+                    "thema": "groen",
+                    "soort": "nieuwe aanleg",
+                    "fase": "gepland",
+                    "start": "2028-01-01",
+                    "eind": "2028-02-01",
+                    "planjaar": 2028,
+                },
+                shapely.Point(187700, 428600),
+            )
+        ],
+    )
     assert new[0] == max(store.query(Query("projecten", limit=10_000)).ids) + 1  # ids go on after the restored
 
 
@@ -49,8 +64,10 @@ def test_export_while_writing_is_one_consistent_moment(store, tmp_path):
     def write():
         point = shapely.Point(187700, 428600)
         while not stop.is_set():
-            store.insert("voorstellen", [({"titel": "Tijdens de export", "soort": "idee", "categorie": "overig"},
-                                          point)])
+            store.insert(
+                "voorstellen", [({"titel": "Tijdens de export", "soort": "idee", "categorie": "overig"}, point)]
+            )
+
     writer = threading.Thread(target=write)
     writer.start()
     try:
@@ -61,8 +78,12 @@ def test_export_while_writing_is_one_consistent_moment(store, tmp_path):
     with sqlite3.connect(tmp_path / "backup.gpkg") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         proposals = {r[0] for r in conn.execute("SELECT fid FROM voorstellen")}
-        created = {r[0] for r in conn.execute("SELECT object_id FROM statuswijzigingen "
-                                              "WHERE collectie = 'voorstellen' AND van IS NULL")}
+        created = {
+            r[0]
+            for r in conn.execute(
+                "SELECT object_id FROM statuswijzigingen WHERE collectie = 'voorstellen' AND van IS NULL"
+            )
+        }
         assert proposals == created  # each proposal with its history, none without
 
 

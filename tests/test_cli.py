@@ -1,16 +1,17 @@
 """The `geoservice` command: building the demo store on each backend, and issuing tokens."""
+
 import subprocess
 import sys
 
 import pytest
 import yaml
 
-from geoservice.auth import Tokens, digest
+from geoservice.participation.tokens import Tokens, digest
 from geoservice.store import open_store
 
 
 def geoservice(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "geoservice.cli", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "geoservice.ops.cli", *args], capture_output=True, text=True)
 
 
 @pytest.fixture(params=["geopackage", "postgis"])

@@ -1,12 +1,13 @@
 """Real clients against the service run by `geoservice serve` under uvicorn, on both backends:
 GDAL's OAPIF driver (through pyogrio) and OWSLib."""
+
 import httpx
 import pyogrio
 import pytest
 import shapely
 from owslib.ogcapi.features import Features
 
-from geoservice.model import COLLECTIONS
+from geoservice.domain.model import COLLECTIONS
 from geoservice.store import Query
 
 LAYERS = list(COLLECTIONS)  # the six collections, then those of one geometry family
@@ -104,9 +105,19 @@ def test_owslib_reads_items_with_a_filter(live, demo_store):
 
 def test_owslib_creates_updates_and_deletes_with_a_token(live_writable, tokens):
     client = owslib(live_writable, tokens["planner"])
-    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [5.8662, 51.8467]},
-               "properties": {"titel": "Bankjes Stadscentrum", "thema": "groen", "soort": "nieuwe aanleg",
-                              "fase": "gepland", "start": "2029-04-01", "eind": "2029-05-01", "planjaar": 2029}}
+    feature = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [5.8662, 51.8467]},
+        "properties": {
+            "titel": "Bankjes Stadscentrum",
+            "thema": "groen",
+            "soort": "nieuwe aanleg",
+            "fase": "gepland",
+            "start": "2029-04-01",
+            "eind": "2029-05-01",
+            "planjaar": 2029,
+        },
+    }
     before = client.collection_items("projecten", limit=1)["numberMatched"]
     assert client.collection_item_create("projecten", feature)
     created = client.collection_items("projecten", filter="titel = 'Bankjes Stadscentrum'")["features"][0]
@@ -118,7 +129,10 @@ def test_owslib_creates_updates_and_deletes_with_a_token(live_writable, tokens):
 
 
 def test_owslib_without_a_token_is_refused(live_writable):
-    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [5.8662, 51.8467]},
-               "properties": {"titel": "x"}}
+    feature = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [5.8662, 51.8467]},
+        "properties": {"titel": "x"},
+    }
     with pytest.raises(RuntimeError, match="bearer token"):
         owslib(live_writable).collection_item_create("projecten", feature)

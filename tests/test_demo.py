@@ -1,14 +1,21 @@
 """Invariants of the demo data set."""
+
 import collections
 
 import numpy as np
 import pytest
 import shapely
 
-from geoservice import demo
-from geoservice.model import (
-    CATEGORIEEN, DEMO_SOURCE, FASEN, PROJECT_SOORTEN, STATUSSEN, THEMAS, VOORSTEL_SOORTEN,
+from geoservice.domain.model import (
+    CATEGORIEEN,
+    DEMO_SOURCE,
+    FASEN,
+    PROJECT_SOORTEN,
+    STATUSSEN,
+    THEMAS,
+    VOORSTEL_SOORTEN,
 )
+from geoservice.ops import demo
 from geoservice.store import GeoPackageStore, Query
 
 
@@ -49,8 +56,14 @@ def test_plan_is_large_and_varied(plan):
     assert {p["soort"] for p in props} == set(PROJECT_SOORTEN)
     assert {p["fase"] for p in props} == set(FASEN)
     assert {p["planjaar"] for p in props} == set(range(2025, 2033))
-    assert {g.geom_type for g in plan.geometries} == {"Point", "LineString", "Polygon", "MultiPoint",
-                                                      "MultiLineString", "MultiPolygon"}
+    assert {g.geom_type for g in plan.geometries} == {
+        "Point",
+        "LineString",
+        "Polygon",
+        "MultiPoint",
+        "MultiLineString",
+        "MultiPolygon",
+    }
     assert all(p["start"] <= p["eind"] and p["start"].startswith(str(p["planjaar"])) for p in props)
     assert all(p["budget_indicatie"] > 0 and p["titel"] for p in props)
 

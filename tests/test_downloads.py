@@ -1,5 +1,6 @@
 """Open-data downloads, on both backends: every collection in three formats and a GeoPackage per
 wijk, advertised as enclosures, current, without personal data, sent again only when changed."""
+
 import io
 import threading
 
@@ -7,9 +8,9 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-
-from geoservice.model import COLLECTIONS, TABLES
 from test_participation import CONTACT, feature, path_of, publish, submit
+
+from geoservice.domain.model import COLLECTIONS, TABLES
 
 
 def _enclosures(client, collection) -> dict:
@@ -63,26 +64,41 @@ def test_an_unchanged_file_is_not_sent_twice_and_a_change_makes_a_new_one(store_
 
 
 def test_downloads_hold_no_personal_data(store_client, tokens):
-    response = submit(store_client, tokens, feature(prive={"contact": CONTACT, "nabij_woning": True}),
-                      participant="bewoner-geheim")
+    response = submit(
+        store_client, tokens, feature(prive={"contact": CONTACT, "nabij_woning": True}), participant="bewoner-geheim"
+    )
     publish(store_client, tokens, path_of(response))
-    files = [store_client.get(f"/downloads/{name}.{fmt}").content for name in COLLECTIONS
-             for fmt in ("gpkg", "geojson", "csv")] + [store_client.get("/downloads/wijken/WK026801.gpkg").content]
+    files = [
+        store_client.get(f"/downloads/{name}.{fmt}").content
+        for name in COLLECTIONS
+        for fmt in ("gpkg", "geojson", "csv")
+    ] + [store_client.get("/downloads/wijken/WK026801.gpkg").content]
     for secret in (CONTACT, "bewoner-geheim", "test-participatie"):
         assert not [f for f in files if secret.encode() in f]
     gpkg = store_client.get("/downloads/voorstellen.gpkg").content
     assert b"steunbetuigingen" not in gpkg and b"deelname" not in gpkg and b"auditlog" not in gpkg
 
 
-@pytest.mark.parametrize("path", ["/downloads/bomen.gpkg", "/downloads/projecten.shp",
-                                  "/downloads/wijken/WK999999.gpkg"])
+@pytest.mark.parametrize(
+    "path", ["/downloads/bomen.gpkg", "/downloads/projecten.shp", "/downloads/wijken/WK999999.gpkg"]
+)
 def test_unknown_downloads_are_404(client, path):
     assert client.get(path).status_code == 404
 
 
 def test_a_snapshot_does_not_see_writes_made_while_it_is_read(store):
-    project = ({"titel": "Tijdens het lezen", "thema": "groen", "soort": "nieuwe aanleg", "fase": "gepland",
-                "start": "2028-01-01", "eind": "2028-02-01", "planjaar": 2028}, shapely.Point(187700, 428600))
+    project = (
+        {
+            "titel": "Tijdens het lezen",
+            "thema": "groen",
+            "soort": "nieuwe aanleg",
+            "fase": "gepland",
+            "start": "2028-01-01",
+            "eind": "2028-02-01",
+            "planjaar": 2028,
+        },
+        shapely.Point(187700, 428600),
+    )
     before = store.count("projecten")
     with store.snapshot():
         first = store.count("projecten")

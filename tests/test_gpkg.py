@@ -1,14 +1,21 @@
 """The store file is a valid GeoPackage that GDAL opens directly."""
+
 import sqlite3
 
 import pyogrio
 import pytest
 import shapely
 
-from geoservice import gpkg
+from geoservice.store import gpkg
 
-LAYERS = {"wijken": "MultiPolygon", "buurten": "MultiPolygon", "projecten": "Unknown", "voorstellen": "Unknown",
-          "koppelkansen": "Unknown", "statuswijzigingen": "Point"}
+LAYERS = {
+    "wijken": "MultiPolygon",
+    "buurten": "MultiPolygon",
+    "projecten": "Unknown",
+    "voorstellen": "Unknown",
+    "koppelkansen": "Unknown",
+    "statuswijzigingen": "Point",
+}
 
 
 def test_gdal_sees_every_layer_with_its_geometry_type_and_the_version_table(demo_path):
@@ -27,8 +34,10 @@ def test_rtree_holds_one_box_per_feature(demo_path, layer):
     with sqlite3.connect(demo_path) as conn:
         features = conn.execute(f"SELECT count(*) FROM {layer}").fetchone()[0]
         boxes = conn.execute(f"SELECT count(*) FROM rtree_{layer}_geom").fetchone()[0]
-        registered = conn.execute("SELECT count(*) FROM gpkg_extensions WHERE table_name = ? "
-                                  "AND extension_name = 'gpkg_rtree_index'", (layer,)).fetchone()[0]
+        registered = conn.execute(
+            "SELECT count(*) FROM gpkg_extensions WHERE table_name = ? AND extension_name = 'gpkg_rtree_index'",
+            (layer,),
+        ).fetchone()[0]
     assert features > 0 and boxes == features and registered == 1
 
 
@@ -49,9 +58,14 @@ def test_gdal_spatial_filter_matches_exact_intersection(demo_path):
 
 
 def test_blobs_round_trip_every_geometry_type():
-    geoms = [shapely.Point(1, 2), shapely.LineString([(0, 0), (3, 4)]), shapely.box(0, 0, 2, 2),
-             shapely.MultiPoint([(0, 0), (1, 1)]), shapely.MultiLineString([[(0, 0), (1, 1)], [(2, 2), (3, 3)]]),
-             shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 2, 3, 3)])]
+    geoms = [
+        shapely.Point(1, 2),
+        shapely.LineString([(0, 0), (3, 4)]),
+        shapely.box(0, 0, 2, 2),
+        shapely.MultiPoint([(0, 0), (1, 1)]),
+        shapely.MultiLineString([[(0, 0), (1, 1)], [(2, 2), (3, 3)]]),
+        shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 2, 3, 3)]),
+    ]
     decoded = gpkg.decode(gpkg.encode(geoms, 28992))
     assert all(shapely.equals_exact(a, b) for a, b in zip(geoms, decoded))
 
@@ -61,6 +75,5 @@ def test_blob_header_carries_the_envelope():
     assert blob[:2] == b"GP"
     conn = sqlite3.connect(":memory:")
     gpkg.register_functions(conn)
-    row = conn.execute("SELECT ST_MinX(?), ST_MaxX(?), ST_MinY(?), ST_MaxY(?), ST_IsEmpty(?)",
-                       [blob] * 5).fetchone()
+    row = conn.execute("SELECT ST_MinX(?), ST_MaxX(?), ST_MinY(?), ST_MaxY(?), ST_IsEmpty(?)", [blob] * 5).fetchone()
     assert row == (10.0, 30.0, 5.0, 20.0, 0)

@@ -1,28 +1,35 @@
 """geoservice import: a municipality's own files in every format, with a mapping, CRS detection,
 a report of every rejected row, all-or-nothing by default and idempotent."""
+
 import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
 import yaml
-
-from geoservice import crs, importer
-from geoservice.filters import equals
-from geoservice.store import Query
 from snapshots import fingerprint
 from test_cli import geoservice
 
-PROJECTS = pd.DataFrame({
-    "naam": ["Herstraten Molenstraat", "Nieuwe bomen Hazelaarpad", "Riool Kerkstraat"],
-    "werksoort": ["verharding", "groen", "riolering"],
-    "jaar": [2028, 2029, 2030],
-    "begin": ["2028-03-01", "2029-04-01", "2030-05-01"],
-    "einde": ["2028-06-30", "2029-05-01", "2030-09-30"],
-    "nummer": ["P-1", "P-2", "P-3"],
-})
+from geoservice.ops import importer
+from geoservice.query import crs
+from geoservice.query.filters import equals
+from geoservice.store import Query
+
+PROJECTS = pd.DataFrame(
+    {
+        "naam": ["Herstraten Molenstraat", "Nieuwe bomen Hazelaarpad", "Riool Kerkstraat"],
+        "werksoort": ["verharding", "groen", "riolering"],
+        "jaar": [2028, 2029, 2030],
+        "begin": ["2028-03-01", "2029-04-01", "2030-05-01"],
+        "einde": ["2028-06-30", "2029-05-01", "2030-09-30"],
+        "nummer": ["P-1", "P-2", "P-3"],
+    }
+)
 LONLAT = [(5.8662, 51.8467), (5.8600, 51.8430), (5.8540, 51.8430)]
-MAPPING = {"velden": {"titel": "naam", "thema": "werksoort", "planjaar": "jaar", "start": "begin", "eind": "einde"},
-           "vast": {"soort": "groot onderhoud", "fase": "gepland"}, "sleutel": "nummer"}
+MAPPING = {
+    "velden": {"titel": "naam", "thema": "werksoort", "planjaar": "jaar", "start": "begin", "eind": "einde"},
+    "vast": {"soort": "groot onderhoud", "fase": "gepland"},
+    "sleutel": "nummer",
+}
 
 
 def _mapping(tmp_path, **extra) -> str:
@@ -52,8 +59,7 @@ def test_files_of_each_format_are_loaded_through_the_mapping(store, tmp_path, su
     assert {p["buurtcode"] for p in stored} >= {"BU02680101"}
 
 
-@pytest.mark.parametrize("columns,points", [(("x", "y"), LONLAT),
-                                            (("X_RD", "Y_RD"), None)])
+@pytest.mark.parametrize("columns,points", [(("x", "y"), LONLAT), (("X_RD", "Y_RD"), None)])
 def test_csv_with_x_y_in_wgs84_or_rd_is_detected_and_transformed(store, tmp_path, columns, points):
     table = PROJECTS.copy()
     rd = crs.transformer(crs.CRS84, crs.STORAGE)
@@ -102,8 +108,9 @@ def test_own_boundaries_replace_the_buurten_they_name(store, tmp_path):
     buurten = store.query(Query("buurten", limit=1000))
     frame = gpd.GeoDataFrame(pd.DataFrame(buurten.properties), geometry=list(buurten.geometries), crs=crs.STORAGE)
     frame.loc[0, "buurtnaam"] = "Nieuwe naam"
-    frame[["buurtcode", "buurtnaam", "wijkcode", "wijknaam", "gemeentecode", "gemeentenaam", "jaar", "bron",
-           "geometry"]].to_file(tmp_path / "buurten.gpkg")
+    frame[
+        ["buurtcode", "buurtnaam", "wijkcode", "wijknaam", "gemeentecode", "gemeentenaam", "jaar", "bron", "geometry"]
+    ].to_file(tmp_path / "buurten.gpkg")
     report = importer.load(store, tmp_path / "buurten.gpkg", "buurten")
     assert (report.stored, report.unchanged) == (1, len(buurten.ids) - 1)
     assert store.get("buurten", buurten.ids[0]).properties[0]["buurtnaam"] == "Nieuwe naam"
@@ -115,6 +122,14 @@ def test_the_command_reports_rejected_rows_and_fails(demo_path, tmp_path):
     rows = PROJECTS.copy()
     rows.loc[0, "werksoort"] = "kunst"
     _frame(rows).to_file(tmp_path / "plan.geojson")
-    result = geoservice("--store", str(store_path), "import", str(tmp_path / "plan.geojson"), "--collectie",
-                        "projecten", "--mapping", _mapping(tmp_path))
+    result = geoservice(
+        "--store",
+        str(store_path),
+        "import",
+        str(tmp_path / "plan.geojson"),
+        "--collectie",
+        "projecten",
+        "--mapping",
+        _mapping(tmp_path),
+    )
     assert result.returncode != 0 and "row 1: thema" in result.stdout and "nothing stored" in result.stderr

@@ -1,5 +1,6 @@
 """The neighbourhood maps: built for every area, served by the service, opened in headless Chromium
 (Debian's chromium driven by Playwright), private, escaped and kept current after writes."""
+
 import re
 import shutil
 import time
@@ -8,20 +9,29 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 import shapely
+from conftest import serving
 from playwright.sync_api import sync_playwright
 
-from conftest import serving
-from geoservice import maps
-from geoservice.policy import Policy
+from geoservice.domain.policy import Policy
+from geoservice.publish import maps
 from geoservice.store import GeoPackageStore, Query
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 TILE_HOST = urlparse(maps.BASE_MAPS["pdok"][0]).hostname
 HOSTILE = "<img src=x onerror=alert(1)>"
-BLANK_PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                          "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+BLANK_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
 # Every feature drawn on the map, by layer and id (markers inside clusters included).
 DRAWN = """() => {
   const map = Object.values(window).find(v => v instanceof L.Map);
@@ -43,8 +53,22 @@ def mapped(tmp_path_factory, demo_path):
     path = directory / "wijkplan.gpkg"
     shutil.copy(demo_path, path)
     store = GeoPackageStore(path)
-    store.insert("voorstellen", [({"titel": HOSTILE, "omschrijving": HOSTILE, "soort": "idee", "categorie": "overig",
-                                   "status": "gepubliceerd", "auteur": HOSTILE}, shapely.Point(187700, 428600))])
+    store.insert(
+        "voorstellen",
+        [
+            (
+                {
+                    "titel": HOSTILE,
+                    "omschrijving": HOSTILE,
+                    "soort": "idee",
+                    "categorie": "overig",
+                    "status": "gepubliceerd",
+                    "auteur": HOSTILE,
+                },
+                shapely.Point(187700, 428600),
+            )
+        ],
+    )
     maps.build(store, Policy(), directory / "maps")
     with serving(str(path), directory, maps=directory / "maps") as server:
         yield server, store, directory / "maps"
@@ -116,9 +140,11 @@ def test_every_map_draws_what_the_api_holds_with_no_error_and_no_third_party(map
     for kind, key, code in _pages(store):
         visit = Visit(browser, server)
         drawn = visit.open(f"{server.url}/maps/{kind}/{code}.html")
-        expected = {"project": _matched(server, "projecten", key, code),
-                    "voorstel": _matched(server, "voorstellen", key, code),
-                    "koppelkans": _matched(server, "koppelkansen", key, code)}
+        expected = {
+            "project": _matched(server, "projecten", key, code),
+            "voorstel": _matched(server, "voorstellen", key, code),
+            "koppelkans": _matched(server, "koppelkansen", key, code),
+        }
         assert drawn == expected, f"{kind} {code}"
         assert not visit.errors and not visit.foreign, (code, visit.errors, visit.foreign)
         assert not visit.dialogs
@@ -129,8 +155,10 @@ def test_the_city_map_draws_everything(mapped, browser):
     server, _, _ = mapped
     visit = Visit(browser, server)
     drawn = visit.open(f"{server.url}/maps/overzicht.html")
-    totals = {laag: httpx.get(f"{server.url}/collections/{c}/items", params={"limit": 1}).json()["numberMatched"]
-              for laag, c in (("project", "projecten"), ("voorstel", "voorstellen"), ("koppelkans", "koppelkansen"))}
+    totals = {
+        laag: httpx.get(f"{server.url}/collections/{c}/items", params={"limit": 1}).json()["numberMatched"]
+        for laag, c in (("project", "projecten"), ("voorstel", "voorstellen"), ("koppelkans", "koppelkansen"))
+    }
     assert drawn == totals and not visit.errors and not visit.foreign
 
 
@@ -153,7 +181,7 @@ def test_user_text_is_shown_as_text_and_runs_nothing(mapped, browser):
 
 
 def test_the_page_has_scale_legend_attribution_and_dutch_layer_names(mapped):
-    server, _, directory = mapped
+    _, _, directory = mapped
     page = (directory / "wijk" / "WK026801.html").read_text()
     assert "L.control.scale" in page and "wijkplan-legenda" in page
     assert "Bron: CBS, Kadaster" in page and "BRT-Achtergrondkaart" in page
@@ -167,9 +195,19 @@ def test_a_write_brings_its_maps_up_to_date_in_the_background(mapped, tokens_fil
     maps.build(store, Policy(), directory)
     with serving(store.location, tmp_path, tokens_file[0], maps=directory) as server:
         planner = {"Authorization": f"Bearer {tokens_file[1]['planner']}", "Content-Type": "application/geo+json"}
-        body = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [5.8662, 51.8467]},
-                "properties": {"titel": "Nieuwe bomen Achtergrondstraat", "thema": "groen", "soort": "nieuwe aanleg",
-                               "fase": "gepland", "start": "2028-03-01", "eind": "2028-04-01", "planjaar": 2028}}
+        body = {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [5.8662, 51.8467]},
+            "properties": {
+                "titel": "Nieuwe bomen Achtergrondstraat",
+                "thema": "groen",
+                "soort": "nieuwe aanleg",
+                "fase": "gepland",
+                "start": "2028-03-01",
+                "eind": "2028-04-01",
+                "planjaar": 2028,
+            },
+        }
         started = time.monotonic()
         created = httpx.post(f"{server.url}/collections/projecten/items", json=body, headers=planner)
         answered = time.monotonic() - started
@@ -177,8 +215,11 @@ def test_a_write_brings_its_maps_up_to_date_in_the_background(mapped, tokens_fil
         buurt, wijk = created.json()["properties"]["buurtcode"], created.json()["properties"]["wijkcode"]
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            pages = [(directory / "buurt" / f"{buurt}.html").read_text(),
-                     (directory / "wijk" / f"{wijk}.html").read_text(), (directory / "overzicht.html").read_text()]
+            pages = [
+                (directory / "buurt" / f"{buurt}.html").read_text(),
+                (directory / "wijk" / f"{wijk}.html").read_text(),
+                (directory / "overzicht.html").read_text(),
+            ]
             if all("Nieuwe bomen Achtergrondstraat" in p for p in pages):
                 break
             time.sleep(0.2)
@@ -189,9 +230,15 @@ def test_a_write_brings_its_maps_up_to_date_in_the_background(mapped, tokens_fil
     assert answered < 2  # the answer did not wait for the maps
 
 
-SERVICE_PAGES = ["/?f=html", "/collections?f=html", "/collections/voorstellen?f=html",
-                 "/collections/voorstellen/items?f=html", "/collections/voorstellen/queryables?f=html",
-                 "/conformance?f=html", "/openapi?f=html"]
+SERVICE_PAGES = [
+    "/?f=html",
+    "/collections?f=html",
+    "/collections/voorstellen?f=html",
+    "/collections/voorstellen/items?f=html",
+    "/collections/voorstellen/queryables?f=html",
+    "/conformance?f=html",
+    "/openapi?f=html",
+]
 
 
 @pytest.mark.parametrize("path", SERVICE_PAGES)
@@ -210,8 +257,10 @@ def test_a_proposal_page_shows_what_residents_wrote_as_text(mapped, browser):
     fid = store.query(Query("voorstellen", limit=10_000)).ids[-1]
     visit = Visit(browser, server)
     page = visit.page
-    for url in (f"{server.url}/collections/voorstellen/items/{fid}?f=html",
-                f"{server.url}/collections/voorstellen/items?f=html&auteur={HOSTILE}"):
+    for url in (
+        f"{server.url}/collections/voorstellen/items/{fid}?f=html",
+        f"{server.url}/collections/voorstellen/items?f=html&auteur={HOSTILE}",
+    ):
         page.goto(url, wait_until="load")
         assert page.get_by_text(HOSTILE, exact=True).count() >= 1
         assert page.locator("img[src='x']").count() == 0

@@ -1,5 +1,6 @@
 """What residents wrote is public only as moderated, and nothing unpublished shows through what is
 public: summaries, downloads and their ETag and Last-Modified, area codes. On both backends."""
+
 import datetime as dt
 import email.utils
 from pathlib import Path
@@ -7,18 +8,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
-
 from conftest import POLICY
-from geoservice import crs, maps
-from geoservice.model import COLLECTIONS
-from geoservice.policy import Policy
-from geoservice.store import Query
 from test_participation import feature, headers, path_of, publish, submit
+
+from geoservice.domain.model import COLLECTIONS
+from geoservice.domain.policy import Policy
+from geoservice.publish import maps
+from geoservice.query import crs
+from geoservice.store import Query
 
 PERSONAL = "Jan de Vries 06-12345678"
 CLEAN = {"titel": "Bankje bij de nieuwe stoep", "omschrijving": "Een bankje langs de vernieuwde stoep."}
-NOTED = {"titel": f"Bankje voor {PERSONAL}", "omschrijving": f"Bel {PERSONAL}, Zwaluwstaartpad 99, voor de sleutel.",
-         "soort": "idee", "categorie": "spelen, bewegen en ontmoeten"}
+NOTED = {
+    "titel": f"Bankje voor {PERSONAL}",
+    "omschrijving": f"Bel {PERSONAL}, Zwaluwstaartpad 99, voor de sleutel.",
+    "soort": "idee",
+    "categorie": "spelen, bewegen en ontmoeten",
+}
 
 
 def _planned_project(store):
@@ -40,13 +46,23 @@ def _public_outputs(client, store, tmp_path: Path, proposal: int, wijk: str) -> 
         for fmt in ("gpkg", "geojson", "csv"):
             outputs[f"download {name}.{fmt}"] = client.get(f"/downloads/{name}.{fmt}").content
     item = f"/collections/voorstellen/items/{proposal}"
-    for path in (item, f"{item}?f=html", f"/collections/statuswijzigingen/items?object_id={proposal}&f=html",
-                 f"/collections/koppelkansen/items?voorstel={proposal}&f=html", f"{item}/steun", f"{item}/reacties"):
+    for path in (
+        item,
+        f"{item}?f=html",
+        f"/collections/statuswijzigingen/items?object_id={proposal}&f=html",
+        f"/collections/koppelkansen/items?voorstel={proposal}&f=html",
+        f"{item}/steun",
+        f"{item}/reacties",
+    ):
         outputs[path] = client.get(path).content
     outputs[f"download wijk {wijk}"] = client.get(f"/downloads/wijken/{wijk}.gpkg").content
-    outputs["similar"] = client.post("/collections/voorstellen/vergelijkbaar", json=feature(
-        {**NOTED, "titel": "Bankje stoep", "omschrijving": "bankje stoep"}, client.get(item).json()["geometry"]),
-        headers={"Content-Type": "application/geo+json"}).content
+    outputs["similar"] = client.post(
+        "/collections/voorstellen/vergelijkbaar",
+        json=feature(
+            {**NOTED, "titel": "Bankje stoep", "omschrijving": "bankje stoep"}, client.get(item).json()["geometry"]
+        ),
+        headers={"Content-Type": "application/geo+json"},
+    ).content
     maps.build(store, Policy.load(POLICY), tmp_path / "maps")
     for page in (tmp_path / "maps").rglob("*.html"):
         outputs[f"map {page.name}"] = page.read_bytes()
@@ -54,7 +70,7 @@ def _public_outputs(client, store, tmp_path: Path, proposal: int, wijk: str) -> 
 
 
 def test_a_cleaned_text_leaves_no_trace_in_any_public_output(store_client, store, tokens, tmp_path):
-    project, wijk, point = _planned_project(store)
+    _, wijk, point = _planned_project(store)
     path = path_of(submit(store_client, tokens, feature(NOTED, point)))
     cleaned = store_client.patch(path, json={"properties": CLEAN}, headers=headers(tokens, "moderator"))
     assert cleaned.status_code == 200
@@ -64,24 +80,39 @@ def test_a_cleaned_text_leaves_no_trace_in_any_public_output(store_client, store
     leaks = [name for name, content in outputs.items() if PERSONAL.encode() in content or b"Zwaluwstaartpad" in content]
     assert leaks == []
     shown = [name for name, content in outputs.items() if CLEAN["titel"].encode() in content]
-    for expected in ("items voorstellen", "items statuswijzigingen", "items koppelkansen", "download voorstellen.csv",
-                     "download statuswijzigingen.gpkg", f"download wijk {wijk}", "similar", "map overzicht.html"):
+    for expected in (
+        "items voorstellen",
+        "items statuswijzigingen",
+        "items koppelkansen",
+        "download voorstellen.csv",
+        "download statuswijzigingen.gpkg",
+        f"download wijk {wijk}",
+        "similar",
+        "map overzicht.html",
+    ):
         assert expected in shown  # the search reads where the text would be
 
 
 def test_the_history_shows_the_title_as_it_is_now(store_client, tokens):
     path = path_of(submit(store_client, tokens, feature(NOTED)))
-    store_client.patch(path, json={"properties": {**CLEAN, "status": "gepubliceerd"}},
-                       headers=headers(tokens, "moderator"))
-    trail = store_client.get("/collections/statuswijzigingen/items",
-                             params={"object_id": path.rsplit("/", 1)[1]}).json()["features"]
+    store_client.patch(
+        path, json={"properties": {**CLEAN, "status": "gepubliceerd"}}, headers=headers(tokens, "moderator")
+    )
+    trail = store_client.get(
+        "/collections/statuswijzigingen/items", params={"object_id": path.rsplit("/", 1)[1]}
+    ).json()["features"]
     assert [step["properties"]["naar"] for step in trail] == ["ingediend", "gepubliceerd"]
     assert {step["properties"]["titel"] for step in trail} == {CLEAN["titel"]}
 
 
 # -- aggregates --------------------------------------------------------------------------
-PUBLIC_FILES = ("/downloads/voorstellen.csv", "/downloads/wijken.gpkg", "/downloads/statuswijzigingen.geojson",
-                "/downloads/koppelkansen.gpkg", "/downloads/wijken/WK026801.gpkg")
+PUBLIC_FILES = (
+    "/downloads/voorstellen.csv",
+    "/downloads/wijken.gpkg",
+    "/downloads/statuswijzigingen.geojson",
+    "/downloads/koppelkansen.gpkg",
+    "/downloads/wijken/WK026801.gpkg",
+)
 
 
 def _public_state(client) -> dict:
@@ -96,8 +127,7 @@ def test_unpublished_proposals_change_no_summary_etag_or_date(store_client, toke
     before = _public_state(store_client)
     initiative = feature({**NOTED, "soort": "initiatief", "wijkbudget": 2_500})
     path = path_of(submit(store_client, tokens, initiative))
-    store_client.patch(path, json={"properties": {"titel": "Nog niet openbaar"}},
-                       headers=headers(tokens, "moderator"))
+    store_client.patch(path, json={"properties": {"titel": "Nog niet openbaar"}}, headers=headers(tokens, "moderator"))
     assert _public_state(store_client) == before
     publish(store_client, tokens, path)
     after = _public_state(store_client)
@@ -108,18 +138,27 @@ def test_unpublished_proposals_change_no_summary_etag_or_date(store_client, toke
 def test_every_version_of_a_download_has_its_own_last_modified(store_client, tokens):
     first = store_client.get("/downloads/projecten.csv")
     for change in range(2):  # within the same second
-        store_client.patch("/collections/projecten/items/1", json={"properties": {"budget_indicatie": 1000 + change}},
-                           headers=headers(tokens, "planner"))
+        store_client.patch(
+            "/collections/projecten/items/1",
+            json={"properties": {"budget_indicatie": 1000 + change}},
+            headers=headers(tokens, "planner"),
+        )
         second = store_client.get("/downloads/projecten.csv")
         assert second.headers["ETag"] != first.headers["ETag"]
-        assert (email.utils.parsedate_to_datetime(second.headers["Last-Modified"])
-                > email.utils.parsedate_to_datetime(first.headers["Last-Modified"]))
-        since = store_client.get("/downloads/projecten.csv",
-                                 headers={"If-Modified-Since": first.headers["Last-Modified"]})
+        assert email.utils.parsedate_to_datetime(second.headers["Last-Modified"]) > email.utils.parsedate_to_datetime(
+            first.headers["Last-Modified"]
+        )
+        since = store_client.get(
+            "/downloads/projecten.csv", headers={"If-Modified-Since": first.headers["Last-Modified"]}
+        )
         assert since.status_code == 200
         first = second
-    assert store_client.get("/downloads/projecten.csv", headers={
-        "If-Modified-Since": first.headers["Last-Modified"]}).status_code == 304
+    assert (
+        store_client.get(
+            "/downloads/projecten.csv", headers={"If-Modified-Since": first.headers["Last-Modified"]}
+        ).status_code
+        == 304
+    )
 
 
 def _home_near_a_buurt_edge(store, grid_m: float):

@@ -1,11 +1,12 @@
 """Collections of one geometry family beside each mixed collection, and the schemas that declare
 every collection's geometry type (OGC API - Features Part 5). On both backends."""
+
 import pyogrio
 import pytest
 import shapely
-
-from geoservice.model import COLLECTIONS, FAMILIES, TABLES
 from test_participation import feature, headers, path_of, submit
+
+from geoservice.domain.model import COLLECTIONS, FAMILIES, TABLES
 
 VIEWS = [c for c in COLLECTIONS.values() if c.source]
 RD = "http://www.opengis.net/def/crs/EPSG/0/28992"
@@ -29,23 +30,31 @@ def test_the_families_of_a_mixed_collection_hold_each_of_its_features_once(clien
     assert sorted(seen) == sorted(whole)
 
 
-@pytest.mark.parametrize("params", [
-    {"bbox": "5.85,51.84,5.87,51.85"}, {"datetime": "2027-01-01/2027-12-31"}, {"thema": "groen"},
-    {"filter": "planjaar BETWEEN 2027 AND 2029 AND thema IN ('riolering', 'verharding')"},
-    {"crs": RD, "sortby": "-budget_indicatie", "properties": "titel,planjaar"}, {"skipGeometry": "true"},
-    {"limit": "7", "offset": "14"},
-], ids=["bbox", "datetime", "equality", "cql2", "crs-sortby-properties", "skipGeometry", "paging"])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"bbox": "5.85,51.84,5.87,51.85"},
+        {"datetime": "2027-01-01/2027-12-31"},
+        {"thema": "groen"},
+        {"filter": "planjaar BETWEEN 2027 AND 2029 AND thema IN ('riolering', 'verharding')"},
+        {"crs": RD, "sortby": "-budget_indicatie", "properties": "titel,planjaar"},
+        {"skipGeometry": "true"},
+        {"limit": "7", "offset": "14"},
+    ],
+    ids=["bbox", "datetime", "equality", "cql2", "crs-sortby-properties", "skipGeometry", "paging"],
+)
 def test_a_family_answers_every_query_as_its_collection_does_for_that_family(client, params):
     whole = _all(client, "projecten", **{k: v for k, v in params.items() if k not in ("limit", "offset")})
-    lines = [f for f in whole["features"] if params.get("skipGeometry") or f["geometry"]["type"] in
-             FAMILIES["lijnen"].types]
+    lines = [
+        f for f in whole["features"] if params.get("skipGeometry") or f["geometry"]["type"] in FAMILIES["lijnen"].types
+    ]
     answer = client.get("/collections/projecten-lijnen/items", params={"limit": 10_000, **params})
     assert answer.status_code == 200, answer.text
     start, size = int(params.get("offset", 0)), int(params.get("limit", 10_000))
     if params.get("skipGeometry"):
         assert all(f["geometry"] is None for f in answer.json()["features"])
         return
-    assert answer.json()["features"] == lines[start:start + size]
+    assert answer.json()["features"] == lines[start : start + size]
     assert answer.json()["numberMatched"] == len(lines)
 
 
@@ -55,26 +64,40 @@ def test_a_family_shows_no_unpublished_proposal_but_its_submitter_sees_it(store_
     assert store_client.get(f"/collections/voorstellen-punten/items/{fid}").status_code == 404
     own = store_client.get(f"/collections/voorstellen-punten/items/{fid}", headers=headers(tokens, "participatie"))
     assert own.status_code == 200
-    assert store_client.get(f"/collections/voorstellen-lijnen/items/{fid}",
-                            headers=headers(tokens, "participatie")).status_code == 404
+    assert (
+        store_client.get(
+            f"/collections/voorstellen-lijnen/items/{fid}", headers=headers(tokens, "participatie")
+        ).status_code
+        == 404
+    )
 
 
 def test_a_family_follows_writes_to_its_collection(store_client, tokens):
     line = {"type": "LineString", "coordinates": [[5.8600, 51.8430], [5.8640, 51.8432]]}
     path = path_of(submit(store_client, tokens, feature(geometry=line), role="moderator"))
     fid = int(path.rsplit("/", 1)[1])
-    assert store_client.get(f"/collections/voorstellen-lijnen/items/{fid}",
-                            headers=headers(tokens, "moderator")).status_code == 200
-    store_client.patch(path, json={"geometry": {"type": "Point", "coordinates": [5.8662, 51.8467]}},
-                       headers=headers(tokens, "moderator"))
-    moved = {name: store_client.get(f"/collections/{name}/items/{fid}", headers=headers(tokens, "moderator")).status_code
-             for name in ("voorstellen-lijnen", "voorstellen-punten")}
+    assert (
+        store_client.get(
+            f"/collections/voorstellen-lijnen/items/{fid}", headers=headers(tokens, "moderator")
+        ).status_code
+        == 200
+    )
+    store_client.patch(
+        path,
+        json={"geometry": {"type": "Point", "coordinates": [5.8662, 51.8467]}},
+        headers=headers(tokens, "moderator"),
+    )
+    moved = {
+        name: store_client.get(f"/collections/{name}/items/{fid}", headers=headers(tokens, "moderator")).status_code
+        for name in ("voorstellen-lijnen", "voorstellen-punten")
+    }
     assert moved == {"voorstellen-lijnen": 404, "voorstellen-punten": 200}
 
 
 def test_families_are_read_only(store_client, tokens):
-    response = store_client.post("/collections/projecten-punten/items", json=feature(),
-                                 headers=headers(tokens, "planner"))
+    response = store_client.post(
+        "/collections/projecten-punten/items", json=feature(), headers=headers(tokens, "planner")
+    )
     assert response.status_code == 405 and response.headers["Allow"] == "GET, HEAD, OPTIONS"
 
 
@@ -91,24 +114,36 @@ def test_a_family_downloads_as_one_layer_of_its_type(client, tmp_path):
 def test_mixed_collections_point_to_their_families_and_back(client):
     links = client.get("/collections/projecten").json()["links"]
     related = {link["href"].replace("http://testserver", "") for link in links if link["rel"] == "related"}
-    assert related == {"/collections/projecten-punten", "/collections/projecten-lijnen", "/collections/projecten-vlakken"}
+    assert related == {
+        "/collections/projecten-punten",
+        "/collections/projecten-lijnen",
+        "/collections/projecten-vlakken",
+    }
     assert "projecten-punten" in client.get("/collections/projecten").json()["description"]
     back = client.get("/collections/projecten-vlakken").json()["links"]
     assert any(link["href"].endswith("/collections/projecten") and link["rel"] == "related" for link in back)
 
 
 # -- schemas ---------------------------------------------------------------------------------
-FORMATS = {"wijken": "geometry-polygon-or-multipolygon", "statuswijzigingen": "geometry-point",
-           "projecten": "geometry-any", "projecten-punten": "geometry-point-or-multipoint",
-           "voorstellen-lijnen": "geometry-linestring", "koppelkansen-vlakken": "geometry-polygon-or-multipolygon"}
+FORMATS = {
+    "wijken": "geometry-polygon-or-multipolygon",
+    "statuswijzigingen": "geometry-point",
+    "projecten": "geometry-any",
+    "projecten-punten": "geometry-point-or-multipoint",
+    "voorstellen-lijnen": "geometry-linestring",
+    "koppelkansen-vlakken": "geometry-polygon-or-multipolygon",
+}
 
 
 @pytest.mark.parametrize("name", list(COLLECTIONS))
 def test_every_collection_has_a_schema_with_its_roles_and_geometry_type(client, name):
     collection = COLLECTIONS[name]
     meta = client.get(f"/collections/{name}").json()
-    [link] = [link for link in meta["links"] if link["rel"] == "http://www.opengis.net/def/rel/ogc/1.0/schema"
-              and link["type"] == "application/schema+json"]
+    [link] = [
+        link
+        for link in meta["links"]
+        if link["rel"] == "http://www.opengis.net/def/rel/ogc/1.0/schema" and link["type"] == "application/schema+json"
+    ]
     response = client.get(link["href"].replace("http://testserver", ""))
     assert response.headers["Content-Type"] == "application/schema+json"
     properties = response.json()["properties"]
@@ -117,7 +152,8 @@ def test_every_collection_has_a_schema_with_its_roles_and_geometry_type(client, 
     assert "type" not in properties["geometry"]
     assert properties["geometry"]["format"] == FORMATS.get(name, collection.geometry_format)
     expected_time = {1: {"primary-instant"}, 2: {"primary-interval-start", "primary-interval-end"}}.get(
-        len(collection.temporal), set())
+        len(collection.temporal), set()
+    )
     assert set(roles.values()) - {"id", "primary-geometry"} == expected_time
     assert [key for key in properties if key not in ("id", "geometry")] == [f.name for f in collection.fields]
 
@@ -129,7 +165,8 @@ def test_the_schema_is_a_page_too(client):
 
 QGIS_LOOKS_FOR = [  # the conformance classes by which QGIS (3.28 and later) decides what to ask the server
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
-    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text", "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
     "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",

@@ -2,6 +2,7 @@
 operation with requests that fit the document and with requests that break it (wrong types, missing
 and hostile values in parameters, headers and bodies). No answer is a server error; every refusal is
 a problem (RFC 9457) with the API version; every answer matches the document."""
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -25,7 +26,8 @@ def refusals_are_problems(ctx, response, case):
 def api_schema(writable_app):
     # The collections of one geometry family share their code: those of points stand for all three.
     return schemathesis.openapi.from_asgi("/openapi.json", writable_app, config=CONFIG).exclude(
-        path_regex=r"-(lijnen|vlakken)")
+        path_regex=r"-(lijnen|vlakken)"
+    )
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
@@ -37,8 +39,9 @@ def test_every_operation_keeps_to_the_document(case, tokens):
     # A CQL2 filter, a bbox with min > max or a feature outside Nijmegen fits the document's types
     # but is still refused with 400: the check that every schema-valid request succeeds does not apply.
     role = "moderator" if "voorstellen" in case.path else "planner"
-    case.call_and_validate(headers={"Authorization": f"Bearer {tokens[role]}"},
-                           excluded_checks=[positive_data_acceptance])
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {tokens[role]}"}, excluded_checks=[positive_data_acceptance]
+    )
 
 
 def test_limit_is_a_reusable_parameter(client):

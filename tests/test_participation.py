@@ -1,20 +1,32 @@
 """Participation over HTTP, on both backends: who may write what, submitting, support, reactions,
 privacy, duplicate hints and the abuse limits."""
+
 import pytest
 import shapely
 import yaml
-
 from conftest import client_for
-from geoservice.crs import RD
-from geoservice.filters import equals
-from geoservice.store import Query
 from snapshots import fingerprint
 
-PROPOSAL = {"titel": "Bankje bij de speeltuin", "omschrijving": "Een bankje in de schaduw voor ouders.",
-            "soort": "idee", "categorie": "spelen, bewegen en ontmoeten"}
+from geoservice.query.crs import RD
+from geoservice.query.filters import equals
+from geoservice.store import Query
+
+PROPOSAL = {
+    "titel": "Bankje bij de speeltuin",
+    "omschrijving": "Een bankje in de schaduw voor ouders.",
+    "soort": "idee",
+    "categorie": "spelen, bewegen en ontmoeten",
+}
 POINT = {"type": "Point", "coordinates": [5.8662, 51.8467]}  # Stadscentrum
-PROJECT = {"titel": "Herstraten Teststraat", "thema": "verharding", "soort": "groot onderhoud", "fase": "gepland",
-           "start": "2027-03-01", "eind": "2027-06-30", "planjaar": 2027}
+PROJECT = {
+    "titel": "Herstraten Teststraat",
+    "thema": "verharding",
+    "soort": "groot onderhoud",
+    "fase": "gepland",
+    "start": "2027-03-01",
+    "eind": "2027-06-30",
+    "planjaar": 2027,
+}
 CONTACT = "jan.jansen@example.org 06-12345678"
 
 
@@ -32,8 +44,9 @@ def feature(properties=PROPOSAL, geometry=POINT, **members) -> dict:
 
 
 def submit(client, tokens, body=None, role="participatie", participant="bewoner-1"):
-    return client.post("/collections/voorstellen/items", json=body or feature(),
-                       headers=headers(tokens, role, participant))
+    return client.post(
+        "/collections/voorstellen/items", json=body or feature(), headers=headers(tokens, role, participant)
+    )
 
 
 def path_of(response) -> str:
@@ -57,26 +70,32 @@ def _write(client, tokens, store, endpoint, role):
     calls = {
         "create project": lambda: client.post("/collections/projecten/items", json=feature(PROJECT), headers=send),
         "replace project": lambda: client.put("/collections/projecten/items/1", json=feature(PROJECT), headers=send),
-        "update project": lambda: client.patch("/collections/projecten/items/1",
-                                               json={"properties": {"budget_indicatie": 1}}, headers=send),
+        "update project": lambda: client.patch(
+            "/collections/projecten/items/1", json={"properties": {"budget_indicatie": 1}}, headers=send
+        ),
         "delete project": lambda: client.delete("/collections/projecten/items/1", headers=send),
         "submit proposal": lambda: client.post("/collections/voorstellen/items", json=feature(), headers=send),
-        "replace proposal": lambda: client.put(item, json=feature({**client.get(item).json()["properties"],
-                                                                   "titel": "Anders"}), headers=send),
+        "replace proposal": lambda: client.put(
+            item, json=feature({**client.get(item).json()["properties"], "titel": "Anders"}), headers=send
+        ),
         "update proposal": lambda: client.patch(item, json={"properties": {"titel": "Anders"}}, headers=send),
         "delete proposal": lambda: client.delete(item, headers=send),
         "support": lambda: client.post(f"{item}/steun", headers=send),
         "withdraw support": lambda: client.delete(f"{item}/steun", headers=send),
         "react": lambda: client.post(f"{item}/reacties", json={"tekst": "Goed plan"}, headers=send),
-        "moderate reaction": lambda: client.patch(f"{item}/reacties/{store.read('SELECT max(id) FROM reacties')[0][0]}",
-                                                  json={"status": "gepubliceerd"}, headers=send),
+        "moderate reaction": lambda: client.patch(
+            f"{item}/reacties/{store.read('SELECT max(id) FROM reacties')[0][0]}",
+            json={"status": "gepubliceerd"},
+            headers=send,
+        ),
     }
     return calls[endpoint]()
 
 
 def _react(client, tokens, item) -> None:
-    response = client.post(f"{item}/reacties", json={"tekst": "Te modereren"},
-                           headers=headers(tokens, "participatie", "iemand-anders"))
+    response = client.post(
+        f"{item}/reacties", json={"tekst": "Te modereren"}, headers=headers(tokens, "participatie", "iemand-anders")
+    )
     assert response.status_code == 201
 
 
@@ -128,29 +147,37 @@ def test_a_submitted_proposal_is_ingediend_and_seen_only_by_its_submitter(store_
     assert store_client.get(path).status_code == 404
     assert store_client.get(path, headers=headers(tokens, "participatie", "iemand-anders")).status_code == 404
     assert store_client.get(path, headers=headers(tokens, "participatie")).json()["id"] == response.json()["id"]
-    own = store_client.get("/collections/voorstellen/items", params={"status": "ingediend"},
-                           headers=headers(tokens, "participatie")).json()
+    own = store_client.get(
+        "/collections/voorstellen/items", params={"status": "ingediend"}, headers=headers(tokens, "participatie")
+    ).json()
     assert [f["id"] for f in own["features"]] == [response.json()["id"]]
     assert store_client.get(path, headers=headers(tokens, "moderator")).status_code == 200
 
 
-
 def test_a_submitter_sees_no_other_unpublished_features(store):
     public = set(store.query(Query("statuswijzigingen", limit=10_000)).ids)
-    hidden = [fid for fid in store.query(Query("statuswijzigingen", limit=10_000, published_only=False)).ids
-              if fid not in public]
+    hidden = [
+        fid
+        for fid in store.query(Query("statuswijzigingen", limit=10_000, published_only=False)).ids
+        if fid not in public
+    ]
     with store.transaction() as tx:  # a proposal of this participant whose id is that of a hidden change
-        tx.execute("INSERT INTO deelname (voorstel, client, deelnemer) VALUES (?, 'test', 'sleutel') "
-                   "ON CONFLICT DO NOTHING", (hidden[0],))
+        tx.execute(
+            "INSERT INTO deelname (voorstel, client, deelnemer) VALUES (?, 'test', 'sleutel') ON CONFLICT DO NOTHING",
+            (hidden[0],),
+        )
     seen = store.query(Query("statuswijzigingen", limit=10_000, owner="sleutel")).ids
     assert hidden[0] not in seen
 
 
-@pytest.mark.parametrize("properties,field", [
-    ({**PROPOSAL, "status": "gepubliceerd"}, "status"),
-    ({**PROPOSAL, "reden": "zelf goedgekeurd"}, "reden"),
-    ({**PROPOSAL, "projecten": [1]}, "projecten"),
-])
+@pytest.mark.parametrize(
+    "properties,field",
+    [
+        ({**PROPOSAL, "status": "gepubliceerd"}, "status"),
+        ({**PROPOSAL, "reden": "zelf goedgekeurd"}, "reden"),
+        ({**PROPOSAL, "projecten": [1]}, "projecten"),
+    ],
+)
 def test_a_participant_cannot_set_what_the_municipality_decides(store_client, store, tokens, properties, field):
     before = fingerprint(store)
     response = submit(store_client, tokens, feature(properties))
@@ -162,14 +189,22 @@ BAD_PROPOSALS = {
     "title too long": (feature({**PROPOSAL, "titel": "x" * 121}), "titel"),
     "unknown categorie": (feature({**PROPOSAL, "categorie": "parkeren"}), "categorie"),
     "missing soort": (feature({k: v for k, v in PROPOSAL.items() if k != "soort"}), "soort"),
-    "too many vertices": (feature(geometry={"type": "LineString", "coordinates": [
-        [5.86 + i * 1e-6, 51.846] for i in range(1001)]}), "vertices"),
-    "too large": (feature(geometry={"type": "LineString", "coordinates": [[5.84, 51.83], [5.88, 51.85]]}),
-                  "across"),
+    "too many vertices": (
+        feature(geometry={"type": "LineString", "coordinates": [[5.86 + i * 1e-6, 51.846] for i in range(1001)]}),
+        "vertices",
+    ),
+    "too large": (feature(geometry={"type": "LineString", "coordinates": [[5.84, 51.83], [5.88, 51.85]]}), "across"),
     "multipoint": (feature(geometry={"type": "MultiPoint", "coordinates": [[5.8662, 51.8467]]}), "MultiPoint"),
     "outside the municipality": (feature(geometry={"type": "Point", "coordinates": [5.1, 52.1]}), "not inside"),
-    "self-intersecting": (feature(geometry={"type": "Polygon", "coordinates": [[
-        [5.866, 51.846], [5.867, 51.847], [5.867, 51.846], [5.866, 51.847], [5.866, 51.846]]]}), "invalid"),
+    "self-intersecting": (
+        feature(
+            geometry={
+                "type": "Polygon",
+                "coordinates": [[[5.866, 51.846], [5.867, 51.847], [5.867, 51.846], [5.866, 51.847], [5.866, 51.846]]],
+            }
+        ),
+        "invalid",
+    ),
     "private member of the wrong shape": (feature(prive={"adres": "Straat 1"}), "prive"),
 }
 
@@ -186,8 +221,9 @@ def test_the_submitter_edits_while_ingediend_and_not_after_publication(store_cli
     path = path_of(submit(store_client, tokens))
     own = headers(tokens, "participatie")
     assert store_client.patch(path, json={"properties": {"titel": "Twee bankjes"}}, headers=own).status_code == 200
-    other = store_client.patch(path, json={"properties": {"titel": "Gekaapt"}},
-                               headers=headers(tokens, "participatie", "iemand-anders"))
+    other = store_client.patch(
+        path, json={"properties": {"titel": "Gekaapt"}}, headers=headers(tokens, "participatie", "iemand-anders")
+    )
     assert other.status_code == 404
     assert publish(store_client, tokens, path).status_code == 200
     late = store_client.patch(path, json={"properties": {"titel": "Drie bankjes"}}, headers=own)
@@ -204,15 +240,21 @@ def test_the_submitter_withdraws_and_everything_private_goes(store_client, store
     assert not store.read("SELECT * FROM deelname WHERE voorstel = ?", (fid,))
     trail = store.query(Query("statuswijzigingen", equals("object_id", fid), published_only=False)).properties
     assert [(t["van"], t["naar"], t["rol"]) for t in trail if t["collectie"] == "voorstellen"] == [
-        (None, "ingediend", "participatie"), ("ingediend", "ingetrokken", "participatie")]
+        (None, "ingediend", "participatie"),
+        ("ingediend", "ingetrokken", "participatie"),
+    ]
 
 
 # -- privacy ---------------------------------------------------------------------------
 def test_a_point_near_home_is_published_generalised_and_planners_see_it_exactly(store_client, tokens):
     exact = [187712.34, 428607.89]
     body = feature(geometry={"type": "Point", "coordinates": exact}, prive={"contact": CONTACT, "nabij_woning": True})
-    response = store_client.post("/collections/voorstellen/items", json=body, params={"crs": RD},
-                                 headers=headers(tokens, "participatie", **{"Content-Crs": f"<{RD}>"}))
+    response = store_client.post(
+        "/collections/voorstellen/items",
+        json=body,
+        params={"crs": RD},
+        headers=headers(tokens, "participatie", **{"Content-Crs": f"<{RD}>"}),
+    )
     path = path_of(response)
     publish(store_client, tokens, path)
     public = store_client.get(path, params={"crs": RD}).json()["geometry"]["coordinates"]
@@ -222,15 +264,22 @@ def test_a_point_near_home_is_published_generalised_and_planners_see_it_exactly(
     assert planner.headers["Cache-Control"] == "private, no-store"
     listed = store_client.get("/collections/voorstellen/items", params={"crs": RD, "limit": 10_000}).json()
     assert exact not in [f["geometry"]["coordinates"] for f in listed["features"]]
-    assert store_client.patch(path, json={"properties": {"status": "in uitwerking"}},
-                              headers=headers(tokens, "planner")).status_code == 200
+    assert (
+        store_client.patch(
+            path, json={"properties": {"status": "in uitwerking"}}, headers=headers(tokens, "planner")
+        ).status_code
+        == 200
+    )
     assert store_client.get(path, params={"crs": RD}).json()["geometry"]["coordinates"] == public
 
 
 def test_exact_locations_belong_to_proposals_only(store_client, store, tokens):
     with store.transaction() as tx:  # a hidden exact location stored for proposal 1
-        tx.execute("INSERT INTO deelname (voorstel, client, exacte_geom, raster_m) VALUES (1, 'test', ?, 50) "
-                   "ON CONFLICT DO NOTHING", (shapely.to_wkb(shapely.Point(187700, 428600)),))
+        tx.execute(
+            "INSERT INTO deelname (voorstel, client, exacte_geom, raster_m) VALUES (1, 'test', ?, 50) "
+            "ON CONFLICT DO NOTHING",
+            (shapely.to_wkb(shapely.Point(187700, 428600)),),
+        )
     planner = store_client.get("/collections/projecten/items/1", headers=headers(tokens, "planner")).json()
     assert planner["geometry"] == store_client.get("/collections/projecten/items/1").json()["geometry"]
 
@@ -240,12 +289,21 @@ def test_personal_data_appears_in_no_public_answer(store_client, store, tokens):
     path = path_of(response)
     publish(store_client, tokens, path)
     store_client.post(f"{path}/steun", headers=headers(tokens, "participatie", "bewoner-geheim"))
-    answers = [store_client.get(url, params=params).text for url, params in [
-        (path, {}), (path, {"f": "html"}), (f"{path}/steun", {}), (f"{path}/reacties", {}),
-        *[(f"/collections/{c}/items", {"limit": 10_000}) for c in ("voorstellen", "statuswijzigingen",
-                                                                   "koppelkansen", "wijken")],
-        ("/collections/voorstellen/items", {"f": "html", "limit": 10_000}), ("/openapi.json", {}),
-    ]]
+    answers = [
+        store_client.get(url, params=params).text
+        for url, params in [
+            (path, {}),
+            (path, {"f": "html"}),
+            (f"{path}/steun", {}),
+            (f"{path}/reacties", {}),
+            *[
+                (f"/collections/{c}/items", {"limit": 10_000})
+                for c in ("voorstellen", "statuswijzigingen", "koppelkansen", "wijken")
+            ],
+            ("/collections/voorstellen/items", {"f": "html", "limit": 10_000}),
+            ("/openapi.json", {}),
+        ]
+    ]
     secrets = [CONTACT, "bewoner-geheim", tokens["participatie"], "test-participatie"]
     assert not [s for s in secrets for text in answers if s in text]
     assert store.read("SELECT contact FROM deelname WHERE voorstel = ?", (response.json()["id"],)) == [(CONTACT,)]
@@ -258,22 +316,28 @@ def test_the_answer_to_a_submission_names_similar_proposals_nearby(store_client,
     publish(store_client, tokens, first)
     near = {"type": "Point", "coordinates": [5.8663, 51.8468]}
     before = fingerprint(store)
-    dry = store_client.post("/collections/voorstellen/vergelijkbaar", json=feature(geometry=near),
-                            headers={"Content-Type": "application/geo+json"})
+    dry = store_client.post(
+        "/collections/voorstellen/vergelijkbaar",
+        json=feature(geometry=near),
+        headers={"Content-Type": "application/geo+json"},
+    )
     assert dry.status_code == 200 and fingerprint(store) == before
     hints = submit(store_client, tokens, feature(geometry=near)).json()["vergelijkbaar"]
     assert hints == dry.json()["vergelijkbaar"]
     assert hints[0]["id"] == int(first.rsplit("/", 1)[1]) and hints[0]["afstand_m"] < 20
     assert hints[0]["links"][0]["href"].endswith(f"{first}?f=json")
-    unrelated = feature({**PROPOSAL, "titel": "Fietsenrek", "omschrijving": "Plek om fietsen te stallen"},
-                        geometry=near)
+    unrelated = feature(
+        {**PROPOSAL, "titel": "Fietsenrek", "omschrijving": "Plek om fietsen te stallen"}, geometry=near
+    )
     assert submit(store_client, tokens, unrelated).json()["vergelijkbaar"] == []
 
 
 def test_the_dry_run_says_what_a_submission_would_be_refused_for(store_client):
-    response = store_client.post("/collections/voorstellen/vergelijkbaar",
-                                 json=feature({**PROPOSAL, "categorie": "parkeren"}),
-                                 headers={"Content-Type": "application/geo+json"})
+    response = store_client.post(
+        "/collections/voorstellen/vergelijkbaar",
+        json=feature({**PROPOSAL, "categorie": "parkeren"}),
+        headers={"Content-Type": "application/geo+json"},
+    )
     assert response.status_code == 400 and "categorie" in response.json()["description"]
 
 
@@ -327,9 +391,11 @@ def test_every_write_is_in_the_audit_log(store_client, store, tokens):
     publish(store_client, tokens, path)
     store_client.post(f"{path}/steun", headers=headers(tokens, "participatie"))
     rows = store.read("SELECT client, rol, actie, collectie FROM auditlog ORDER BY id")[before:]
-    assert [r[1:] for r in rows] == [("participatie", "aanmaken", "voorstellen"),
-                                     ("moderator", "wijzigen", "voorstellen"),
-                                     ("participatie", "steunen", "voorstellen")]
+    assert [r[1:] for r in rows] == [
+        ("participatie", "aanmaken", "voorstellen"),
+        ("moderator", "wijzigen", "voorstellen"),
+        ("participatie", "steunen", "voorstellen"),
+    ]
     assert rows[0][0] == "test-participatie"
 
 
@@ -351,8 +417,9 @@ def test_anonymous_submission_when_switched_on_is_limited_hard(store, tokens_fil
     assert [a.status_code for a in answers] == [201, 201, 429]
     assert int(answers[2].headers["Retry-After"]) > 0
     assert answers[0].json()["properties"]["status"] == "ingediend"
-    trail = store.query(Query("statuswijzigingen", equals("object_id", answers[0].json()["id"]),
-                              published_only=False)).properties
+    trail = store.query(
+        Query("statuswijzigingen", equals("object_id", answers[0].json()["id"]), published_only=False)
+    ).properties
     assert [t["rol"] for t in trail if t["collectie"] == "voorstellen"] == ["anoniem"]
 
 
@@ -363,5 +430,9 @@ def test_a_participation_client_is_rate_limited(store, tokens_file, tmp_path):
     path = f"/collections/voorstellen/items/{published_proposal(store)}/steun"
     steun = [client.post(path, headers=headers(tokens, "participatie", f"p{i}")).status_code for i in range(3)]
     assert steun == [201, 201, 429]
-    assert client.post("/collections/projecten/items", json=feature(PROJECT),
-                       headers=headers(tokens, "planner")).status_code == 201
+    assert (
+        client.post(
+            "/collections/projecten/items", json=feature(PROJECT), headers=headers(tokens, "planner")
+        ).status_code
+        == 201
+    )

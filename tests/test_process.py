@@ -1,18 +1,19 @@
 """The wijkplan process over HTTP, on both backends: lifecycles, the public history of every change,
 koppelkansen kept current and the per-wijk summary."""
+
 import datetime as dt
 import logging
 
 import numpy as np
 import pytest
 import shapely
-
-from geoservice import analysis
-from geoservice.filters import equals
-from geoservice.model import SUPPORTABLE
-from geoservice.policy import Policy
-from geoservice.store import Query
 from test_participation import PROJECT, feature, headers, path_of, publish, submit
+
+from geoservice.derived import analysis
+from geoservice.domain.model import SUPPORTABLE
+from geoservice.domain.policy import Policy
+from geoservice.query.filters import equals
+from geoservice.store import Query
 
 THIS_YEAR = dt.date.today().year
 STREET = [[5.8600, 51.8430], [5.8640, 51.8432]]  # a street in Nijmegen-Centrum
@@ -20,15 +21,20 @@ NEXT_TO_STREET = {"type": "Point", "coordinates": [5.8620, 51.84315]}
 
 
 def history(client, collection, fid) -> list[dict]:
-    found = client.get("/collections/statuswijzigingen/items", params={
-        "collectie": collection, "object_id": fid, "sortby": "tijdstip", "limit": 100}).json()
+    found = client.get(
+        "/collections/statuswijzigingen/items",
+        params={"collectie": collection, "object_id": fid, "sortby": "tijdstip", "limit": 100},
+    ).json()
     return [f["properties"] for f in found["features"]]
 
 
 def project(client, tokens, planjaar=THIS_YEAR + 1, coordinates=STREET, **extra):
     props = {**PROJECT, "planjaar": planjaar, "start": f"{planjaar}-03-01", "eind": f"{planjaar}-06-30", **extra}
-    response = client.post("/collections/projecten/items", headers=headers(tokens, "planner"),
-                           json=feature(props, {"type": "LineString", "coordinates": coordinates}))
+    response = client.post(
+        "/collections/projecten/items",
+        headers=headers(tokens, "planner"),
+        json=feature(props, {"type": "LineString", "coordinates": coordinates}),
+    )
     assert response.status_code == 201, response.text
     return path_of(response), response.json()["id"]
 
@@ -45,20 +51,24 @@ def test_a_proposal_s_path_is_recorded_and_public_from_its_publication(store_cli
     assert history(store_client, "voorstellen", fid) == []
     assert publish(store_client, tokens, path).status_code == 200
     planner = headers(tokens, "planner")
-    store_client.patch(path, json={"properties": {"status": "in uitwerking"}, "toelichting": "Mee in project 12"},
-                       headers=planner)
+    store_client.patch(
+        path, json={"properties": {"status": "in uitwerking"}, "toelichting": "Mee in project 12"}, headers=planner
+    )
     trail = history(store_client, "voorstellen", fid)
     assert [(t["van"], t["naar"], t["rol"]) for t in trail] == [
-        (None, "ingediend", "participatie"), ("ingediend", "gepubliceerd", "moderator"),
-        ("gepubliceerd", "in uitwerking", "planner")]
+        (None, "ingediend", "participatie"),
+        ("ingediend", "gepubliceerd", "moderator"),
+        ("gepubliceerd", "in uitwerking", "planner"),
+    ]
     assert trail[2]["toelichting"] == "Mee in project 12"
     assert trail[0]["tijdstip"] <= trail[1]["tijdstip"] <= trail[2]["tijdstip"]
     assert all(t["gepubliceerd"] >= trail[1]["tijdstip"] for t in trail)
     assert trail[0]["wijkcode"] == "WK026801"
 
 
-@pytest.mark.parametrize("old,new", [("ingediend", "in uitwerking"), ("gepubliceerd", "gerealiseerd"),
-                                     ("gepubliceerd", "ingediend")])
+@pytest.mark.parametrize(
+    "old,new", [("ingediend", "in uitwerking"), ("gepubliceerd", "gerealiseerd"), ("gepubliceerd", "ingediend")]
+)
 def test_a_proposal_cannot_leave_its_lifecycle(store_client, store, tokens, old, new):
     fid = store.query(Query("voorstellen", equals("status", old), published_only=False, limit=1)).ids[0]
     path = f"/collections/voorstellen/items/{fid}"
@@ -82,14 +92,18 @@ def test_merging_needs_an_existing_target_which_takes_over_the_support(store_cli
     for participant in ("a", "b"):
         store_client.post(f"{source_path}/steun", headers=headers(tokens, "participatie", participant))
     store_client.post(f"{target_path}/steun", headers=headers(tokens, "participatie", "a"))
-    supporters = {fid: set(store.read("SELECT deelnemer FROM steunbetuigingen WHERE voorstel = ?", (fid,)))
-                  for fid in (source, target)}
+    supporters = {
+        fid: set(store.read("SELECT deelnemer FROM steunbetuigingen WHERE voorstel = ?", (fid,)))
+        for fid in (source, target)
+    }
     moderator = headers(tokens, "moderator")
-    missing = store_client.patch(source_path, json={"properties": {"status": "samengevoegd",
-                                                                     "samengevoegd_met": 999_999}}, headers=moderator)
+    missing = store_client.patch(
+        source_path, json={"properties": {"status": "samengevoegd", "samengevoegd_met": 999_999}}, headers=moderator
+    )
     assert missing.status_code == 400 and "samengevoegd_met" in missing.json()["description"]
-    merged = store_client.patch(source_path, json={"properties": {"status": "samengevoegd",
-                                                                    "samengevoegd_met": target}}, headers=moderator)
+    merged = store_client.patch(
+        source_path, json={"properties": {"status": "samengevoegd", "samengevoegd_met": target}}, headers=moderator
+    )
     assert merged.status_code == 200
     expected = len(supporters[source] | supporters[target])
     assert store_client.get(target_path).json()["properties"]["steun"] == expected
@@ -104,14 +118,19 @@ def test_a_project_s_phases_are_recorded_by_the_planner(store_client, tokens):
     assert skipped.status_code == 400
     trail = history(store_client, "projecten", fid)
     assert [(t["van"], t["naar"], t["rol"]) for t in trail] == [
-        (None, "gepland", "planner"), ("gepland", "voorbereiding", "planner"), ("voorbereiding", "inspraak", "planner")]
+        (None, "gepland", "planner"),
+        ("gepland", "voorbereiding", "planner"),
+        ("voorbereiding", "inspraak", "planner"),
+    ]
     store_client.delete(path, headers=planner)
     assert history(store_client, "projecten", fid)[-1]["naar"] == "verwijderd"
 
 
 def test_the_demo_history_gives_lead_times(client):
-    trail = client.get("/collections/statuswijzigingen/items", params={
-        "collectie": "voorstellen", "naar": "gepubliceerd", "limit": 10_000}).json()["features"]
+    trail = client.get(
+        "/collections/statuswijzigingen/items",
+        params={"collectie": "voorstellen", "naar": "gepubliceerd", "limit": 10_000},
+    ).json()["features"]
     assert len(trail) > 300
     assert all(t["properties"]["rol"] == "moderator" for t in trail)
 
@@ -162,7 +181,7 @@ def test_a_failed_derivation_keeps_the_data_derived_before_and_is_logged(store_c
     before = store_client.get("/collections/koppelkansen/items", params={"limit": 1000}).json()["features"]
     monkeypatch.setitem(analysis.DERIVATIONS, "koppelkansen", lambda *args: 1 / 0)
     project(store_client, tokens, planjaar=THIS_YEAR + 1)
-    with caplog.at_level(logging.ERROR, logger="geoservice.analysis"):
+    with caplog.at_level(logging.ERROR, logger="geoservice.derived.analysis"):
         after = store_client.get("/collections/koppelkansen/items", params={"limit": 1000})
     assert after.status_code == 200 and after.json()["features"] == before
     assert any("deriving koppelkansen failed" in record.getMessage() for record in caplog.records)
@@ -173,8 +192,9 @@ def test_the_demo_koppelkansen_are_exactly_the_pairs_within_distance_and_horizon
     projects = demo_store.query(Query("projecten", limit=10_000))
     proposals = demo_store.query(Query("voorstellen", limit=10_000))
     distances = shapely.distance(proposals.geometries[:, None], projects.geometries[None, :])
-    planned = np.array([THIS_YEAR <= p["planjaar"] <= THIS_YEAR + 4 and p["fase"] != "gereed"
-                        for p in projects.properties])
+    planned = np.array(
+        [THIS_YEAR <= p["planjaar"] <= THIS_YEAR + 4 and p["fase"] != "gereed" for p in projects.properties]
+    )
     open_ = np.array([p["status"] in SUPPORTABLE for p in proposals.properties])
     rows, columns = np.nonzero((distances <= 25) & planned[None, :] & open_[:, None])
     expected = {(proposals.ids[r], projects.ids[c]) for r, c in zip(rows, columns)}

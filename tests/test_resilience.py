@@ -1,5 +1,6 @@
 """Abuse and failure, against a real server on both backends: many clients at once lose no write
 and leave exact counts; a server killed in a write burst keeps every write it acknowledged."""
+
 import os
 import random
 import signal
@@ -12,12 +13,12 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 import yaml
-
 from conftest import serving
-from geoservice.filters import equals
+from test_participation import PROPOSAL
+
+from geoservice.query.filters import equals
 from geoservice.store import GeoPackageStore, Query
 from geoservice.store.postgis import PostGISStore
-from test_participation import PROPOSAL
 
 CLIENTS = 20
 BURST_SECONDS = float(os.environ.get("GEOSERVICE_BURST_SECONDS", "60"))
@@ -36,8 +37,11 @@ class Ledger:
 
 
 def _participant_client(server, token: str, number: int) -> httpx.Client:
-    return httpx.Client(base_url=server.url, timeout=60, headers={
-        "Authorization": f"Bearer {token}", "Participant-Id": f"bewoner-{number}"})
+    return httpx.Client(
+        base_url=server.url,
+        timeout=60,
+        headers={"Authorization": f"Bearer {token}", "Participant-Id": f"bewoner-{number}"},
+    )
 
 
 def _work(server, token: str, number: int, targets: list[int], ledger: Ledger, until: float) -> None:
@@ -50,24 +54,28 @@ def _work(server, token: str, number: int, targets: list[int], ledger: Ledger, u
                 _step(client, rng, targets, ledger, number)
             except httpx.TransportError:
                 return  # the server is gone
-            except Exception as error:  # noqa: BLE001 - recorded and asserted on by the test
+            except Exception as error:
                 with ledger.lock:
                     ledger.errors.append(repr(error))
 
 
 def _step(client, rng, targets, ledger: Ledger, number: int) -> None:
-    body = {"type": "Feature", "properties": {**PROPOSAL, "titel": f"Voorstel van bewoner {number}"},
-            "geometry": {"type": "Point", "coordinates": rng.choice(POINTS)}}
-    created = client.post("/collections/voorstellen/items", json=body,
-                          headers={"Content-Type": "application/geo+json"})
+    body = {
+        "type": "Feature",
+        "properties": {**PROPOSAL, "titel": f"Voorstel van bewoner {number}"},
+        "geometry": {"type": "Point", "coordinates": rng.choice(POINTS)},
+    }
+    created = client.post("/collections/voorstellen/items", json=body, headers={"Content-Type": "application/geo+json"})
     if created.status_code != 201:
         raise AssertionError(f"submit: {created.status_code} {created.text}")
     with ledger.lock:
         ledger.created.append(created.json()["id"])
     target = rng.choice(targets)
     method = client.post if rng.random() < 0.6 else client.delete
-    answer = method(f"/collections/voorstellen/items/{target}/steun",
-                    headers={"Participant-Id": f"bewoner-{number}-{rng.randrange(20)}"})
+    answer = method(
+        f"/collections/voorstellen/items/{target}/steun",
+        headers={"Participant-Id": f"bewoner-{number}-{rng.randrange(20)}"},
+    )
     if answer.status_code not in (200, 201):
         raise AssertionError(f"support: {answer.status_code} {answer.text}")
     if answer.json()["gewijzigd"]:
@@ -124,8 +132,10 @@ def test_twenty_clients_for_a_minute_lose_no_write_and_keep_exact_counts(store, 
     requests = [line for line in log.splitlines() if '"POST ' in line or '"DELETE ' in line]
     assert len(requests) >= len(ledger.created)
     assert not [line for line in requests if "127.0.0.1" in line or "bewoner-" in line or "Bearer" in line]
-    print(f"\n{type(store).__name__}: {len(ledger.created)} proposals and "
-          f"{ledger.changes} support changes by {CLIENTS} clients in {BURST_SECONDS:g} s")
+    print(
+        f"\n{type(store).__name__}: {len(ledger.created)} proposals and "
+        f"{ledger.changes} support changes by {CLIENTS} clients in {BURST_SECONDS:g} s"
+    )
 
 
 def test_a_server_killed_in_a_write_burst_keeps_every_acknowledged_write(store, tokens_file, high_limits, tmp_path):
@@ -142,8 +152,10 @@ def test_a_server_killed_in_a_write_burst_keeps_every_acknowledged_write(store, 
     if isinstance(check, GeoPackageStore):
         with sqlite3.connect(check.path) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-            assert conn.execute("SELECT count(*) FROM rtree_voorstellen_geom").fetchone() == \
-                conn.execute("SELECT count(*) FROM voorstellen").fetchone()
+            assert (
+                conn.execute("SELECT count(*) FROM rtree_voorstellen_geom").fetchone()
+                == conn.execute("SELECT count(*) FROM voorstellen").fetchone()
+            )
     stored = set(check.query(Query("voorstellen", limit=1_000_000, published_only=False)).ids)
     assert set(ledger.created) <= stored
     for fid in targets:

@@ -1,6 +1,7 @@
 """One client cannot stall everyone: the served service (a real uvicorn process) bounds request
 heads, slow heads and bodies, silent connections, connections in all and per address, and the time
 a read may take; its refusals are problems, and a failure does not break a kept-alive connection."""
+
 import socket
 import threading
 import time
@@ -9,13 +10,13 @@ import httpx
 import orjson
 import pytest
 import uvicorn
-
 from conftest import serving
-from geoservice.http import Guard
-from geoservice.settings import Settings
-from geoservice.server import protocol
-from geoservice.store import QueryTimeout, Store
 from pgcluster import free_port
+
+from geoservice.api.http import Guard
+from geoservice.api.server import protocol
+from geoservice.settings import Settings
+from geoservice.store import QueryTimeout, Store
 
 LIMITS = {"head_timeout_s": 0.5, "body_timeout_s": 0.5, "max_connections": 20, "connections_per_address": 10}
 
@@ -79,8 +80,10 @@ def test_a_silent_connection_is_closed(limited):
 
 def test_a_body_that_does_not_arrive_in_time_is_a_408(limited):
     with _connect(limited) as sock:
-        sock.sendall(b"POST /collections/voorstellen/vergelijkbaar HTTP/1.1\r\nHost: x\r\n"
-                     b"Content-Type: application/geo+json\r\nContent-Length: 1000\r\n\r\n{\"type\": ")
+        sock.sendall(
+            b"POST /collections/voorstellen/vergelijkbaar HTTP/1.1\r\nHost: x\r\n"
+            b'Content-Type: application/geo+json\r\nContent-Length: 1000\r\n\r\n{"type": '
+        )
         status, problem = _status_and_problem(_answer(sock))
     assert status == 408 and "body" in problem["detail"]
 
@@ -123,9 +126,11 @@ def test_an_unexpected_failure_answers_and_keeps_the_connection():
             raise RuntimeError("boom")
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
         await send({"type": "http.response.body", "body": b"ok"})
+
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(Guard(failing), port=port, http=protocol(Settings()), log_level="critical",
-                                           lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(Guard(failing), port=port, http=protocol(Settings()), log_level="critical", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -144,8 +149,12 @@ def test_an_unexpected_failure_answers_and_keeps_the_connection():
 
 
 def test_a_read_that_takes_too_long_is_stopped(store):
-    slow = ("SELECT pg_sleep(2)" if "postgresql" in store.location else "WITH RECURSIVE c(x) AS (SELECT 1 "
-            "UNION ALL SELECT x + 1 FROM c WHERE x < 100000000) SELECT count(*) FROM c")
+    slow = (
+        "SELECT pg_sleep(2)"
+        if "postgresql" in store.location
+        else "WITH RECURSIVE c(x) AS (SELECT 1 "
+        "UNION ALL SELECT x + 1 FROM c WHERE x < 100000000) SELECT count(*) FROM c"
+    )
     started = time.monotonic()
     with pytest.raises(QueryTimeout), store._within(0.2):
         store.read(slow)
@@ -156,7 +165,9 @@ def test_a_read_that_takes_too_long_is_stopped(store):
 def test_a_read_over_budget_is_a_503(store_client, monkeypatch):
     def slow(self, query):
         raise QueryTimeout("the read took longer than 10 s")
+
     monkeypatch.setattr(Store, "query", slow)
-    response = store_client.get("/collections/projecten/items", params={"filter": "S_INTERSECTS(geometry, "
-                                                                                  "POINT(5.86 51.84))"})
+    response = store_client.get(
+        "/collections/projecten/items", params={"filter": "S_INTERSECTS(geometry, POINT(5.86 51.84))"}
+    )
     assert response.status_code == 503 and "ask for less" in response.json()["detail"]

@@ -1,20 +1,27 @@
 """The store: queries, derived fields, and refusal of bad input with nothing changed."""
+
 import datetime as dt
 
 import pytest
 import shapely
-
-from geoservice.filters import during, equals, intersects
-from geoservice.model import PROJECTEN, WIJKEN
-from geoservice.store import GeoPackageStore, NotFound, Query
-from geoservice.validation import ValidationError
 from snapshots import fingerprint
+
+from geoservice.domain.model import PROJECTEN, WIJKEN
+from geoservice.domain.validation import ValidationError
+from geoservice.query.filters import during, equals, intersects
+from geoservice.store import GeoPackageStore, NotFound, Query
 
 CENTRE = shapely.Point(187700, 428600)  # Stadscentrum, Nijmegen
 PROJECT = {
-    "titel": "Vervangen riolering Teststraat", "omschrijving": "Test", "thema": "riolering",
-    "soort": "vervanging", "fase": "gepland", "start": "2028-03-01", "eind": "2028-06-30",
-    "planjaar": 2028, "budget_indicatie": 250000,
+    "titel": "Vervangen riolering Teststraat",
+    "omschrijving": "Test",
+    "thema": "riolering",
+    "soort": "vervanging",
+    "fase": "gepland",
+    "start": "2028-03-01",
+    "eind": "2028-06-30",
+    "planjaar": 2028,
+    "budget_indicatie": 250000,
 }
 
 
@@ -69,14 +76,20 @@ BAD_INPUT = {
     "bad date": ({**PROJECT, "start": "1 maart 2028"}, CENTRE, "start"),
     "end before start": ({**PROJECT, "eind": "2027-01-01"}, CENTRE, "eind"),
     "hostile long text": ({**PROJECT, "titel": "<script>" * 100}, CENTRE, "titel"),
-    "self-intersecting polygon": (PROJECT, shapely.Polygon([(187600, 428500), (187700, 428600),
-                                                            (187700, 428500), (187600, 428600)]), "invalid"),
+    "self-intersecting polygon": (
+        PROJECT,
+        shapely.Polygon([(187600, 428500), (187700, 428600), (187700, 428500), (187600, 428600)]),
+        "invalid",
+    ),
     "empty geometry": (PROJECT, shapely.LineString(), "empty"),
     "missing geometry": (PROJECT, None, "missing"),
     "outside the municipality": (PROJECT, shapely.Point(155000, 463000), "not inside"),
     "coordinates in degrees": (PROJECT, shapely.Point(5.86, 51.84), "not inside"),
-    "too many vertices": (PROJECT, shapely.LineString([(187000 + i * 0.01, 428600) for i in range(10_001)]),
-                          "vertices"),
+    "too many vertices": (
+        PROJECT,
+        shapely.LineString([(187000 + i * 0.01, 428600) for i in range(10_001)]),
+        "vertices",
+    ),
 }
 
 
@@ -90,9 +103,21 @@ def test_bad_input_is_refused_naming_the_problem_and_changes_nothing(store, prop
 
 def test_geometry_type_outside_the_collection_is_refused(store):
     with pytest.raises(ValidationError, match="type MultiPoint not allowed in voorstellen"):
-        store.insert("voorstellen", [({"titel": "x", "soort": "idee", "categorie": "groen",
-                                       "status": "ingediend", "ingediend": "2026-01-01T10:00:00Z"},
-                                      shapely.MultiPoint([(187700, 428600), (187710, 428610)]))])
+        store.insert(
+            "voorstellen",
+            [
+                (
+                    {
+                        "titel": "x",
+                        "soort": "idee",
+                        "categorie": "groen",
+                        "status": "ingediend",
+                        "ingediend": "2026-01-01T10:00:00Z",
+                    },
+                    shapely.MultiPoint([(187700, 428600), (187710, 428610)]),
+                )
+            ],
+        )
 
 
 def test_phase_cannot_skip_and_nothing_changes(store):
@@ -104,8 +129,13 @@ def test_phase_cannot_skip_and_nothing_changes(store):
 
 
 def test_rejection_needs_a_reason(store):
-    proposal = {"titel": "Bankje", "soort": "idee", "categorie": "overig", "status": "afgewezen",
-                "ingediend": "2026-01-01T10:00:00Z"}
+    proposal = {
+        "titel": "Bankje",
+        "soort": "idee",
+        "categorie": "overig",
+        "status": "afgewezen",
+        "ingediend": "2026-01-01T10:00:00Z",
+    }
     with pytest.raises(ValidationError, match="reden"):
         store.insert("voorstellen", [(proposal, CENTRE)])
 
@@ -123,7 +153,7 @@ def test_bbox_is_tested_exactly_not_by_envelope(store):
     diagonal = shapely.LineString([(187600, 428500), (187800, 428700)])
     [new_id] = store.insert("projecten", [(PROJECT, diagonal)])
     corner_box = (187780, 428500, 187800, 428520)  # inside the line's envelope, away from the line
-    near_box = (187690, 428590, 187710, 428610)    # crossed by the line
+    near_box = (187690, 428590, 187710, 428610)  # crossed by the line
     assert new_id not in store.query(Query("projecten", intersects(shapely.box(*corner_box)), limit=10_000)).ids
     assert new_id in store.query(Query("projecten", intersects(shapely.box(*near_box)), limit=10_000)).ids
 
@@ -150,8 +180,9 @@ def test_unpublished_proposals_are_hidden_unless_asked(demo_store):
 
 
 def test_sorting_and_equality_filter(demo_store):
-    page = demo_store.query(Query("projecten", equals("thema", "groen"), sortby=[("budget_indicatie", False)],
-                                  limit=10_000))
+    page = demo_store.query(
+        Query("projecten", equals("thema", "groen"), sortby=[("budget_indicatie", False)], limit=10_000)
+    )
     budgets = [p["budget_indicatie"] for p in page.properties]
     assert {p["thema"] for p in page.properties} == {"groen"}
     assert budgets == sorted(budgets, reverse=True)
@@ -174,6 +205,7 @@ def test_a_store_from_before_the_geometry_families_gets_them_when_opened(store):
     store.close()
     reopened = type(store)(store.location)
     assert reopened.count("projecten-lijnen") == before > 0
-    assert sum(reopened.count(f"projecten-{family}") for family in ("punten", "lijnen", "vlakken")) == \
-        reopened.count("projecten")
+    assert sum(reopened.count(f"projecten-{family}") for family in ("punten", "lijnen", "vlakken")) == reopened.count(
+        "projecten"
+    )
     reopened.close()

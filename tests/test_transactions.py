@@ -1,16 +1,23 @@
 """OGC API - Features Part 4: create, replace, update and delete, with bearer tokens."""
+
 import json
 
 import pytest
 import shapely
 
-from geoservice.crs import RD
-from geoservice.filters import equals
+from geoservice.query.crs import RD
+from geoservice.query.filters import equals
 from geoservice.store import Query
 
 PROJECT = {
-    "titel": "Vervangen riolering Teststraat", "thema": "riolering", "soort": "vervanging", "fase": "gepland",
-    "start": "2028-03-01", "eind": "2028-06-30", "planjaar": 2028, "budget_indicatie": 250000,
+    "titel": "Vervangen riolering Teststraat",
+    "thema": "riolering",
+    "soort": "vervanging",
+    "fase": "gepland",
+    "start": "2028-03-01",
+    "eind": "2028-06-30",
+    "planjaar": 2028,
+    "budget_indicatie": 250000,
 }
 POINT_LONLAT = {"type": "Point", "coordinates": [5.8662, 51.8467]}  # Stadscentrum
 POINT_RD = {"type": "Point", "coordinates": [187700.0, 428600.0]}
@@ -55,8 +62,11 @@ def test_create_honours_content_crs(store_client, tokens):
 
 def test_content_type_with_charset_is_accepted(store_client, tokens):
     body = feature({**PROJECT, "titel": "Herinrichting Sint Jansstraat café"})
-    response = store_client.post("/collections/projecten/items", content=encoded(body, "latin-1"),
-                                 headers={**auth(tokens), "Content-Type": "application/geo+json; charset=ISO-8859-1"})
+    response = store_client.post(
+        "/collections/projecten/items",
+        content=encoded(body, "latin-1"),
+        headers={**auth(tokens), "Content-Type": "application/geo+json; charset=ISO-8859-1"},
+    )
     assert response.status_code == 201
     assert response.json()["properties"]["titel"].endswith("café")
 
@@ -75,8 +85,11 @@ def test_replace_changes_the_whole_feature(store_client, tokens):
 
 def test_patch_merges_properties_and_keeps_the_rest(store_client, tokens):
     url = create(store_client, tokens).headers["Location"].replace("http://testserver", "")
-    response = store_client.patch(url, json={"properties": {"budget_indicatie": 300000, "inspraak_tot": None}},
-                                  headers=auth(tokens, **{"Content-Type": "application/merge-patch+json"}))
+    response = store_client.patch(
+        url,
+        json={"properties": {"budget_indicatie": 300000, "inspraak_tot": None}},
+        headers=auth(tokens, **{"Content-Type": "application/merge-patch+json"}),
+    )
     assert response.status_code == 200
     props = store_client.get(url).json()["properties"]
     assert props["budget_indicatie"] == 300000 and props["titel"] == PROJECT["titel"]
@@ -110,8 +123,9 @@ def test_writes_without_a_token_are_401_and_change_nothing(store_client, method)
 
 
 def test_unknown_token_is_401(store_client):
-    response = store_client.post("/collections/projecten/items", json=feature(),
-                                 headers={"Authorization": "Bearer niet-geldig", **GEOJSON})
+    response = store_client.post(
+        "/collections/projecten/items", json=feature(), headers={"Authorization": "Bearer niet-geldig", **GEOJSON}
+    )
     assert response.status_code == 401
 
 
@@ -130,7 +144,13 @@ def test_boundaries_are_read_only(store_client, tokens):
 
 def test_options_lists_the_allowed_methods(store_client):
     assert set(store_client.options("/collections/projecten/items/1").headers["Allow"].split(", ")) == {
-        "GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"}
+        "GET",
+        "HEAD",
+        "PUT",
+        "PATCH",
+        "DELETE",
+        "OPTIONS",
+    }
     assert store_client.options("/collections/buurten/items").headers["Allow"] == "GET, HEAD, OPTIONS"
 
 
@@ -138,11 +158,21 @@ BAD_BODIES = {
     "unknown field": (feature({**PROJECT, "kleur": "rood"}), 400, "kleur"),
     "value outside the domain": (feature({**PROJECT, "fase": "misschien"}), 400, "fase"),
     "wrong type": (feature({**PROJECT, "planjaar": "2028"}), 400, "planjaar"),
-    "invalid geometry": (feature(geometry={"type": "Polygon", "coordinates": [[[5.86, 51.84], [5.87, 51.85],
-                                                                                [5.87, 51.84], [5.86, 51.85],
-                                                                                [5.86, 51.84]]]}), 400, "invalid"),
-    "geometry outside the municipality": (feature(geometry={"type": "Point", "coordinates": [4.9, 52.37]}), 400,
-                                          "not inside"),
+    "invalid geometry": (
+        feature(
+            geometry={
+                "type": "Polygon",
+                "coordinates": [[[5.86, 51.84], [5.87, 51.85], [5.87, 51.84], [5.86, 51.85], [5.86, 51.84]]],
+            }
+        ),
+        400,
+        "invalid",
+    ),
+    "geometry outside the municipality": (
+        feature(geometry={"type": "Point", "coordinates": [4.9, 52.37]}),
+        400,
+        "not inside",
+    ),
     "not a geometry": (feature(geometry={"type": "Cirkel", "coordinates": [1]}), 400, "geometry"),
     "not a feature": ({"type": "FeatureCollection", "features": []}, 400, "Feature"),
     "missing geometry": (feature(geometry=None), 400, "geometry"),
@@ -164,8 +194,11 @@ def test_unsupported_content_crs_is_400(store_client, tokens):
 
 
 def test_body_that_is_not_json_is_415_or_400(store_client, tokens):
-    as_text = store_client.post("/collections/projecten/items", content=b"titel=x",
-                                headers={**auth(tokens), "Content-Type": "application/x-www-form-urlencoded"})
+    as_text = store_client.post(
+        "/collections/projecten/items",
+        content=b"titel=x",
+        headers={**auth(tokens), "Content-Type": "application/x-www-form-urlencoded"},
+    )
     broken = store_client.post("/collections/projecten/items", content=b"{niet: json", headers=auth(tokens))
     assert as_text.status_code == 415 and broken.status_code == 400
 
@@ -186,7 +219,8 @@ def test_moderator_publishes_a_proposal(store_client, tokens, store):
     waiting = store.query(Query("voorstellen", equals("status", "ingediend"), published_only=False, limit=1))
     url = f"/collections/voorstellen/items/{waiting.ids[0]}"
     assert store_client.get(url).status_code == 404
-    response = store_client.patch(url, json={"properties": {"status": "gepubliceerd"}},
-                                  headers=auth(tokens, "moderator"))
+    response = store_client.patch(
+        url, json={"properties": {"status": "gepubliceerd"}}, headers=auth(tokens, "moderator")
+    )
     assert response.status_code == 200
     assert store_client.get(url).json()["properties"]["status"] == "gepubliceerd"

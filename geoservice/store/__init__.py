@@ -1,4 +1,5 @@
 """Persistence behind one interface, with a GeoPackage (embedded) and a PostGIS backend."""
+
 from __future__ import annotations
 
 import contextlib
@@ -6,11 +7,22 @@ import functools
 import os
 from pathlib import Path
 
-from .base import STORAGE_SRID, NotFound, Page, Query, QueryTimeout, Store
-from .geopackage import GeoPackageStore
+from geoservice.store.base import STORAGE_SRID, NotFound, Page, Query, QueryTimeout, Store
+from geoservice.store.geopackage import GeoPackageStore
 
-__all__ = ["STORAGE_SRID", "NotFound", "Page", "Query", "QueryTimeout", "Store", "GeoPackageStore", "is_database",
-           "open_store", "staging", "store_exists"]
+__all__ = [
+    "STORAGE_SRID",
+    "GeoPackageStore",
+    "NotFound",
+    "Page",
+    "Query",
+    "QueryTimeout",
+    "Store",
+    "is_database",
+    "open_store",
+    "staging",
+    "store_exists",
+]
 STAGING_SCHEMA = "wijkplan_nieuw"
 
 
@@ -21,7 +33,8 @@ def is_database(location: str) -> bool:
 def store_exists(location: str) -> bool:
     """Whether a store is at location already."""
     if is_database(location):
-        from .postgis import schema_exists
+        from geoservice.store.postgis import schema_exists
+
         return schema_exists(location)
     return Path(location).exists()
 
@@ -31,7 +44,8 @@ def open_store(location: str) -> Store:
     """The store at a location, shared by everything in the process: a GeoPackage path, or a
     postgresql:// URL for PostGIS."""
     if is_database(location):
-        from .postgis import PostGISStore
+        from geoservice.store.postgis import PostGISStore
+
         return PostGISStore(location)
     return GeoPackageStore(location)
 
@@ -41,13 +55,15 @@ def staging(location: str):
     """A new, empty store, built aside; it takes the place of the store at location only when
     the block succeeds (a file moved into place, or a schema renamed in one transaction)."""
     if is_database(location):
-        from . import postgis
+        from geoservice.store import postgis
+
         target = postgis.create(location, STAGING_SCHEMA)
         with contextlib.closing(target):
             yield target
         postgis.publish(location, STAGING_SCHEMA)
         return
-    from . import geopackage
+    from geoservice.store import geopackage
+
     path = Path(location)
     partial = path.with_name(path.name + ".partial")
     for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):

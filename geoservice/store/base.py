@@ -4,6 +4,7 @@ A store holds the collections of the domain model in EPSG:28992. Reads return co
 properties, shapely geometries) so that callers work vectorised; writes validate against the
 domain model and run as one transaction each. Backends implement the primitives at the bottom.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -11,19 +12,25 @@ import datetime as dt
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
 
-from ..cql2sql import Dialect, Sql, to_sql
-from ..filters import published
-from ..model import COLLECTIONS, FAMILIES, SYSTEM, TABLES, VOORSTELLEN, Collection, Field
-from ..validation import (ValidationError, check_geometries, check_properties, check_settable, check_transition,
-                          format_datetime)
-from . import history, participation, private, references
-from .private import Actor, Private
-from .values import DECODED_KINDS, decode_value
+from geoservice.domain.model import COLLECTIONS, FAMILIES, SYSTEM, TABLES, VOORSTELLEN, Collection, Field
+from geoservice.domain.validation import (
+    ValidationError,
+    check_geometries,
+    check_properties,
+    check_settable,
+    check_transition,
+    format_datetime,
+)
+from geoservice.query.cql2sql import Dialect, Sql, to_sql
+from geoservice.query.filters import published
+from geoservice.query.selection import Page, Query
+from geoservice.store import history, participation, private, references
+from geoservice.store.private import Actor, Private
+from geoservice.store.values import DECODED_KINDS, decode_value
 
 STORAGE_SRID = 28992
 COUNT_CACHE_SIZE = 512
@@ -35,31 +42,6 @@ class NotFound(KeyError):
 
 class QueryTimeout(Exception):
     """A read that took longer than its time budget (and was stopped)."""
-
-
-@dataclass
-class Query:
-    """What to select from a collection: a filter (pygeofilter nodes, geometries in the storage
-    CRS), the order as [(field, ascending)], and the page."""
-
-    collection: str
-    filter: object = None
-    sortby: list[tuple[str, bool]] = field(default_factory=list)
-    offset: int = 0
-    limit: int = 100
-    published_only: bool = True
-    owner: str | None = None  # a participant (key) who also sees their own unpublished proposals
-    budget_s: float | None = None  # the longest the read may take
-
-
-@dataclass
-class Page:
-    """Selected features as columns, and how many matched in all."""
-
-    ids: list
-    properties: list[dict]
-    geometries: np.ndarray
-    number_matched: int
 
 
 SERVICE = Actor(SYSTEM, SYSTEM)
@@ -118,8 +100,8 @@ class Store:
         where = self._where(collection, q.filter, q.published_only, q.owner)
         order = ", ".join([*(f'"{name}" {"ASC" if asc else "DESC"}' for name, asc in q.sortby), "fid"])
         with self._within(q.budget_s):
-            rows = self._select(collection, where, order, q.limit, q.offset) if q.limit > 0 else []
-            if q.offset == 0 and len(rows) < q.limit:
+            rows = self._select(collection, where, order, q.limit, q.offset) if q.limit != 0 else []
+            if q.offset == 0 and (q.limit is None or len(rows) < q.limit):
                 matched = len(rows)
             else:
                 matched = self._cached_count(collection, where)
@@ -232,9 +214,15 @@ class Store:
         return codes[first].tolist(), wijken[first].tolist()
 
     # -- writing -----------------------------------------------------------------------
-    def insert(self, collection_name: str, features: list[tuple[dict, object]], actor: Actor = SERVICE,
-               details: list[Private] | None = None, trails: list[list[history.Step]] | None = None,
-               note: str | None = None) -> list:
+    def insert(
+        self,
+        collection_name: str,
+        features: list[tuple[dict, object]],
+        actor: Actor = SERVICE,
+        details: list[Private] | None = None,
+        trails: list[list[history.Step]] | None = None,
+        note: str | None = None,
+    ) -> list:
         """Validate and store new features [(properties, geometry)]; all or nothing. Returns their ids.
 
         details: per feature, what the submitter gave privately; trails: per feature, its history
@@ -258,24 +246,52 @@ class Store:
             private.audit(tx, actor, "aanmaken", collection.name, ids)
         return ids
 
-    def replace(self, collection_name: str, feature_id, properties: dict, geometry, actor: Actor = SERVICE,
-                note: str | None = None, guard=None) -> None:
+    def replace(
+        self,
+        collection_name: str,
+        feature_id,
+        properties: dict,
+        geometry,
+        actor: Actor = SERVICE,
+        note: str | None = None,
+        guard=None,
+    ) -> None:
         """Replace one feature whole, keeping the lifecycle rules of the domain.
 
         guard, when given, sees the current properties in the transaction and may refuse."""
-        self._rewrite(collection_name, feature_id, actor, note, guard, properties,
-                      lambda current: (properties, geometry))
+        self._rewrite(
+            collection_name, feature_id, actor, note, guard, properties, lambda current: (properties, geometry)
+        )
 
-    def update(self, collection_name: str, feature_id, properties: dict, geometry=None, actor: Actor = SERVICE,
-               note: str | None = None, guard=None) -> None:
+    def update(
+        self,
+        collection_name: str,
+        feature_id,
+        properties: dict,
+        geometry=None,
+        actor: Actor = SERVICE,
+        note: str | None = None,
+        guard=None,
+    ) -> None:
         """Change some properties (None removes a value) and optionally the geometry."""
         if not isinstance(properties, dict):
             raise ValidationError("properties: expected an object")
-        self._rewrite(collection_name, feature_id, actor, note, guard, properties, lambda current: (
-            {**current.properties[0], **properties}, current.geometries[0] if geometry is None else geometry))
+        self._rewrite(
+            collection_name,
+            feature_id,
+            actor,
+            note,
+            guard,
+            properties,
+            lambda current: (
+                {**current.properties[0], **properties},
+                current.geometries[0] if geometry is None else geometry,
+            ),
+        )
 
-    def delete(self, collection_name: str, feature_id, actor: Actor = SERVICE, note: str | None = None,
-               guard=None) -> None:
+    def delete(
+        self, collection_name: str, feature_id, actor: Actor = SERVICE, note: str | None = None, guard=None
+    ) -> None:
         collection = TABLES[collection_name]
         with self.transaction() as tx:
             current = self._locked(tx, collection, feature_id, guard)
@@ -385,7 +401,7 @@ class Store:
         """Reads in the block, in this thread, all see the store as it was when it began."""
         raise NotImplementedError
 
-    def _select(self, collection: Collection, where: Sql, order: str, limit: int, offset: int) -> list:
+    def _select(self, collection: Collection, where: Sql, order: str, limit: int | None, offset: int) -> list:
         """Rows (fid, geometry, *fields in model order)."""
         raise NotImplementedError
 

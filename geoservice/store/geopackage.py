@@ -3,6 +3,7 @@
 WAL journal, durable commits (synchronous FULL), one R-tree per table kept by the standard
 triggers, and a version counter per table (registered attribute table `wijkplan_versies`).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -17,16 +18,24 @@ import numpy as np
 import orjson
 import shapely
 
-from .. import gpkg
-from ..cql2sql import Dialect, Sql
-from ..model import COLLECTIONS, TABLES, Collection, Field
-from ..validation import ValidationError, format_datetime
-from . import private
-from .base import DIMENSION, STORAGE_SRID, Store, column_sql, indexed, stored_columns, with_dimensions
+from geoservice.domain.model import COLLECTIONS, TABLES, Collection, Field
+from geoservice.domain.validation import ValidationError, format_datetime
+from geoservice.query.cql2sql import Dialect, Sql
+from geoservice.store import gpkg, private
+from geoservice.store.base import DIMENSION, STORAGE_SRID, Store, column_sql, indexed, stored_columns, with_dimensions
 
-SQL_TYPES = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "date": "DATE",
-             "datetime": "DATETIME", "boolean": "BOOLEAN", "integer-list": "TEXT", "object": "TEXT",
-             "blob": "BLOB", "serial": "INTEGER PRIMARY KEY AUTOINCREMENT"}
+SQL_TYPES = {
+    "string": "TEXT",
+    "integer": "INTEGER",
+    "number": "REAL",
+    "date": "DATE",
+    "datetime": "DATETIME",
+    "boolean": "BOOLEAN",
+    "integer-list": "TEXT",
+    "object": "TEXT",
+    "blob": "BLOB",
+    "serial": "INTEGER PRIMARY KEY AUTOINCREMENT",
+}
 VERSIONS_TABLE = "wijkplan_versies"
 PROGRESS_STEPS = 10_000  # SQLite virtual machine steps between checks of the read budget
 
@@ -56,10 +65,20 @@ class SQLiteDialect(Dialect):
         inner = inner_rectangle(geometry) if op in ("intersects", "within") else None
         if inner is not None:  # whatever lies in a rectangle inside the geometry needs no exact test
             x0, y0, x1, y1 = inner
-            exact = Sql("(r.minx >= ? AND r.maxx <= ? AND r.miny >= ? AND r.maxy <= ? OR ",
-                        (x0, x1, y0, y1)) + exact + Sql(")")
-        return (Sql(f'fid IN (SELECT r.id FROM "rtree_{self.table}_geom" r WHERE r.minx <= ? AND r.maxx >= ? '
-                    'AND r.miny <= ? AND r.maxy >= ? AND ', (maxx, minx, maxy, miny)) + exact + Sql(")"))
+            exact = (
+                Sql("(r.minx >= ? AND r.maxx <= ? AND r.miny >= ? AND r.maxy <= ? OR ", (x0, x1, y0, y1))
+                + exact
+                + Sql(")")
+            )
+        return (
+            Sql(
+                f'fid IN (SELECT r.id FROM "rtree_{self.table}_geom" r WHERE r.minx <= ? AND r.maxx >= ? '
+                "AND r.miny <= ? AND r.maxy >= ? AND ",
+                (maxx, minx, maxy, miny),
+            )
+            + exact
+            + Sql(")")
+        )
 
 
 def inner_rectangle(geometry) -> tuple | None:
@@ -191,28 +210,39 @@ class GeoPackageStore(Store):
             conn.execute("COMMIT")
 
     def extent(self, collection_name: str):
-        row = self._connection().execute(
-            "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = ?",
-            (collection_name,)).fetchone()
+        row = (
+            self._connection()
+            .execute("SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = ?", (collection_name,))
+            .fetchone()
+        )
         return None if row is None or row[0] is None else tuple(row)
 
     # -- reading -----------------------------------------------------------------------
-    def _select(self, collection, where: Sql, order: str, limit: int, offset: int) -> list:
+    def _select(self, collection, where: Sql, order: str, limit: int | None, offset: int) -> list:
         columns = ", ".join(f'"{f.name}"' for f in collection.fields)
         table = collection.table
         # The page is chosen on ids alone, then its rows are read: deep pages skip ids, not rows.
-        return self._connection().execute(
-            f'SELECT fid, geom, {columns} FROM "{table}" WHERE fid IN (SELECT fid FROM "{table}" '
-            f'WHERE {where.text} ORDER BY {order} LIMIT ? OFFSET ?) ORDER BY {order}',
-            (*where.params, limit, offset)).fetchall()
+        return (
+            self._connection()
+            .execute(
+                f'SELECT fid, geom, {columns} FROM "{table}" WHERE fid IN (SELECT fid FROM "{table}" '
+                f"WHERE {where.text} ORDER BY {order} LIMIT ? OFFSET ?) ORDER BY {order}",
+                (*where.params, -1 if limit is None else limit, offset),
+            )
+            .fetchall()
+        )  # SQLite: -1 is no limit
 
     def _count(self, collection, where: Sql) -> int:
-        return self._connection().execute(
-            f'SELECT count(*) FROM "{collection.table}" WHERE {where.text}', where.params).fetchone()[0]
+        return (
+            self._connection()
+            .execute(f'SELECT count(*) FROM "{collection.table}" WHERE {where.text}', where.params)
+            .fetchone()[0]
+        )
 
     def version(self, table: str):
-        row = self._connection().execute(
-            f"SELECT versie FROM {VERSIONS_TABLE} WHERE table_name = ?", (table,)).fetchone()
+        row = (
+            self._connection().execute(f"SELECT versie FROM {VERSIONS_TABLE} WHERE table_name = ?", (table,)).fetchone()
+        )
         return row[0] if row else 0
 
     def _decode_geometries(self, raw: list) -> np.ndarray:
@@ -231,16 +261,20 @@ class GeoPackageStore(Store):
         if fids is None:
             first = self._last_fid(tx, collection.name)
             fids = list(range(first + 1, first + 1 + len(rows)))
-        tx.executemany(f'INSERT INTO "{collection.name}" (fid, geom, {names}) VALUES (?, ?, {marks})',
-                       [(fid, b, *row) for fid, b, row in zip(fids, blobs, with_dimensions(collection, geoms, rows))])
+        tx.executemany(
+            f'INSERT INTO "{collection.name}" (fid, geom, {names}) VALUES (?, ?, {marks})',
+            [(fid, b, *row) for fid, b, row in zip(fids, blobs, with_dimensions(collection, geoms, rows))],
+        )
         self.touch(tx, collection.name, geoms)
         return fids
 
     def _update_row(self, tx, collection, feature_id, geom, row) -> None:
         assignments = ", ".join(f'"{n}" = ?' for n in ["geom", *stored_columns(collection)])
         [row] = with_dimensions(collection, [geom], [row])
-        tx.execute(f'UPDATE "{collection.name}" SET {assignments} WHERE {self._key(collection)} = ?',
-                   (gpkg.encode([geom], STORAGE_SRID)[0], *row, feature_id))
+        tx.execute(
+            f'UPDATE "{collection.name}" SET {assignments} WHERE {self._key(collection)} = ?',
+            (gpkg.encode([geom], STORAGE_SRID)[0], *row, feature_id),
+        )
         self.touch(tx, collection.name, [geom])
 
     def _add_dimensions(self) -> None:
@@ -254,8 +288,10 @@ class GeoPackageStore(Store):
                 conn.execute(f'ALTER TABLE "{collection.name}" ADD COLUMN "{DIMENSION}" INTEGER')
                 rows = conn.execute(f'SELECT fid, geom FROM "{collection.name}"').fetchall()
                 dimensions = shapely.get_dimensions(gpkg.decode([geom for _, geom in rows])).tolist()
-                conn.executemany(f'UPDATE "{collection.name}" SET "{DIMENSION}" = ? WHERE fid = ?',
-                                 [(dimension, fid) for (fid, _), dimension in zip(rows, dimensions)])
+                conn.executemany(
+                    f'UPDATE "{collection.name}" SET "{DIMENSION}" = ? WHERE fid = ?',
+                    [(dimension, fid) for (fid, _), dimension in zip(rows, dimensions)],
+                )
                 _index_dimension(conn, collection)
 
     def _delete_row(self, tx, collection, feature_id) -> None:
@@ -265,8 +301,11 @@ class GeoPackageStore(Store):
     @staticmethod
     def _last_fid(conn, table: str) -> int:
         """The largest fid ever given out in a table: new rows follow it (AUTOINCREMENT)."""
-        row = conn.execute("SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), "
-                           f'coalesce((SELECT max(fid) FROM "{table}"), 0))', (table,)).fetchone()
+        row = conn.execute(
+            "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), "
+            f'coalesce((SELECT max(fid) FROM "{table}"), 0))',
+            (table,),
+        ).fetchone()
         return row[0]
 
     def _continue_ids(self, tx) -> None:
@@ -279,14 +318,18 @@ class GeoPackageStore(Store):
     def touch(self, tx, table: str, geoms) -> None:
         """Keep gpkg_contents and the version counter current, in the writing transaction."""
         tx.execute(f"UPDATE {VERSIONS_TABLE} SET versie = versie + 1 WHERE table_name = ?", (table,))
-        tx.execute("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
-                   "WHERE table_name = ?", (table,))
+        tx.execute(
+            "UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE table_name = ?",
+            (table,),
+        )
         if len(geoms):
             minx, miny, maxx, maxy = shapely.total_bounds(geoms)
-            tx.execute("UPDATE gpkg_contents SET min_x = min(coalesce(min_x, ?), ?), "
-                       "min_y = min(coalesce(min_y, ?), ?), max_x = max(coalesce(max_x, ?), ?), "
-                       "max_y = max(coalesce(max_y, ?), ?) WHERE table_name = ?",
-                       (minx, minx, miny, miny, maxx, maxx, maxy, maxy, table))
+            tx.execute(
+                "UPDATE gpkg_contents SET min_x = min(coalesce(min_x, ?), ?), "
+                "min_y = min(coalesce(min_y, ?), ?), max_x = max(coalesce(max_x, ?), ?), "
+                "max_y = max(coalesce(max_y, ?), ?) WHERE table_name = ?",
+                (minx, minx, miny, miny, maxx, maxx, maxy, maxy, table),
+            )
 
 
 def _index_dimension(conn, collection: Collection) -> None:
@@ -299,19 +342,27 @@ def create(path: str | os.PathLike) -> GeoPackageStore:
     with _transaction(conn):
         gpkg.initialise(conn)
         conn.execute(f"CREATE TABLE {VERSIONS_TABLE} (table_name TEXT PRIMARY KEY, versie INTEGER NOT NULL)")
-        conn.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description) VALUES "
-                     "(?, 'attributes', ?, 'Wijzigingsteller per tabel')", (VERSIONS_TABLE, VERSIONS_TABLE))
+        conn.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) VALUES "
+            "(?, 'attributes', ?, 'Wijzigingsteller per tabel')",
+            (VERSIONS_TABLE, VERSIONS_TABLE),
+        )
         for collection in TABLES.values():
             columns = ", ".join(column_sql(collection, f, SQL_TYPES) for f in collection.fields)
             if collection.mixed:
                 columns += f', "{DIMENSION}" INTEGER'
-            gpkg.create_feature_table(conn, collection.name, columns, collection.storage_geometry_type,
-                                      STORAGE_SRID, collection.description["nl"])
+            gpkg.create_feature_table(
+                conn,
+                collection.name,
+                columns,
+                collection.storage_geometry_type,
+                STORAGE_SRID,
+                collection.description["nl"],
+            )
             conn.execute(f"INSERT INTO {VERSIONS_TABLE} VALUES (?, 0)", (collection.name,))
             for f in collection.fields:
                 if indexed(f):
-                    conn.execute(f'CREATE INDEX "idx_{collection.name}_{f.name}" '
-                                 f'ON "{collection.name}" ("{f.name}")')
+                    conn.execute(f'CREATE INDEX "idx_{collection.name}_{f.name}" ON "{collection.name}" ("{f.name}")')
             if collection.mixed:
                 _index_dimension(conn, collection)
         private.create_tables(conn, SQL_TYPES)

@@ -4,15 +4,23 @@ feature of `statuswijzigingen`, in the transaction of the change itself.
 A change of a proposal becomes public when the proposal does (moderation first); changes of
 projects are public at once.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import shapely
 
-from ..model import PARTICIPATION, PROJECTEN, PUBLIC_STATUSES, STATUSWIJZIGINGEN, VOORSTELLEN, Collection
-from ..validation import ValidationError
-from .private import Actor, now
+from geoservice.domain.model import (
+    PARTICIPATION,
+    PROJECTEN,
+    PUBLIC_STATUSES,
+    STATUSWIJZIGINGEN,
+    VOORSTELLEN,
+    Collection,
+)
+from geoservice.domain.validation import ValidationError
+from geoservice.store.private import Actor, now
 
 
 @dataclass(frozen=True)
@@ -65,14 +73,27 @@ def carry(collection: Collection, old: dict, props: dict, moment: str) -> None:
 
 def record_trails(store, tx, collection: Collection, ids: list, props: list[dict], geoms, trails) -> None:
     """Record the trails of new features."""
-    records = [_record(collection, fid, p, geom, step)
-               for fid, p, geom, trail in zip(ids, props, geoms, trails) for step in trail]
+    records = [
+        _record(collection, fid, p, geom, step)
+        for fid, p, geom, trail in zip(ids, props, geoms, trails)
+        for step in trail
+    ]
     if records:
         store.insert_derived(tx, STATUSWIJZIGINGEN, records)
 
 
-def record_change(store, tx, collection: Collection, feature_id, old: dict, new: dict, geom, actor: Actor,
-                  note: str | None, moment: str) -> None:
+def record_change(
+    store,
+    tx,
+    collection: Collection,
+    feature_id,
+    old: dict,
+    new: dict,
+    geom,
+    actor: Actor,
+    note: str | None,
+    moment: str,
+) -> None:
     """Record a change of phase or status (note explains it; a note without such a change is
     refused); publish a proposal's earlier changes with it. The trail shows the object's title as
     it is now: a title cleaned in moderation replaces the one submitted everywhere."""
@@ -86,17 +107,21 @@ def record_change(store, tx, collection: Collection, feature_id, old: dict, new:
     elif note is not None:
         raise ValidationError(f"toelichting: explains a change of {key}, and this change has none")
     if old["titel"] != new["titel"]:
-        tx.execute("UPDATE statuswijzigingen SET titel = ? WHERE collectie = ? AND object_id = ?",
-                   (new["titel"], collection.name, feature_id))
+        tx.execute(
+            "UPDATE statuswijzigingen SET titel = ? WHERE collectie = ? AND object_id = ?",
+            (new["titel"], collection.name, feature_id),
+        )
         store.touch(tx, STATUSWIJZIGINGEN.name, [])
     if collection is VOORSTELLEN and old["gepubliceerd"] is None and new["gepubliceerd"] is not None:
-        tx.execute("UPDATE statuswijzigingen SET gepubliceerd = ? WHERE collectie = ? AND object_id = ? "
-                   "AND gepubliceerd IS NULL", (new["gepubliceerd"], collection.name, feature_id))
+        tx.execute(
+            "UPDATE statuswijzigingen SET gepubliceerd = ? WHERE collectie = ? AND object_id = ? "
+            "AND gepubliceerd IS NULL",
+            (new["gepubliceerd"], collection.name, feature_id),
+        )
         store.touch(tx, STATUSWIJZIGINGEN.name, [])
 
 
-def record_deletion(store, tx, collection: Collection, feature_id, current, actor: Actor,
-                    note: str | None) -> None:
+def record_deletion(store, tx, collection: Collection, feature_id, current, actor: Actor, note: str | None) -> None:
     """Record that a feature was withdrawn by its submitter or deleted by the municipality."""
     if collection.lifecycle is None:
         return
@@ -111,7 +136,15 @@ def _record(collection: Collection, feature_id, props: dict, geom, step: Step) -
         public_since = step.tijdstip
     else:
         public_since = props["gepubliceerd"] and max(props["gepubliceerd"], step.tijdstip)
-    record = {"collectie": collection.name, "object_id": feature_id, "titel": props["titel"], "van": step.van,
-              "naar": step.naar, "tijdstip": step.tijdstip, "rol": step.rol, "toelichting": step.toelichting,
-              "gepubliceerd": public_since}
+    record = {
+        "collectie": collection.name,
+        "object_id": feature_id,
+        "titel": props["titel"],
+        "van": step.van,
+        "naar": step.naar,
+        "tijdstip": step.tijdstip,
+        "rol": step.rol,
+        "toelichting": step.toelichting,
+        "gepubliceerd": public_since,
+    }
     return record, shapely.point_on_surface(geom)

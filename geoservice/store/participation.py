@@ -3,12 +3,13 @@
 Every change holds the proposal's row first (the GeoPackage's write lock, or FOR UPDATE), then
 recounts: `steun` and `reacties` stay exact however many clients write at once, on both backends.
 """
+
 from __future__ import annotations
 
-from ..model import REACTIE_STATUSSEN, SUPPORTABLE, VOORSTELLEN, Collection
-from ..validation import Conflict, ValidationError, check_text
-from .private import Actor, audit, now
-from .references import check_merge_target
+from geoservice.domain.model import REACTIE_STATUSSEN, SUPPORTABLE, VOORSTELLEN, Collection
+from geoservice.domain.validation import Conflict, ValidationError, check_text
+from geoservice.store.private import Actor, audit, now
+from geoservice.store.references import check_merge_target
 
 MAX_REACTION_LENGTH = 2000
 REACTION_TRANSITIONS = {"ingediend": ("gepubliceerd", "afgewezen"), "gepubliceerd": ("afgewezen",)}
@@ -22,17 +23,21 @@ def _public_status(store, tx, feature_id) -> str:
     """Lock a public proposal and tell its status; NoSuchProposal when there is none."""
     if not store.lock_row(tx, VOORSTELLEN.name, "fid", feature_id):
         raise NoSuchProposal(f"voorstellen/{feature_id}")
-    status, published = tx.execute("SELECT status, gepubliceerd FROM voorstellen WHERE fid = ?",
-                                   (feature_id,)).fetchone()
+    status, published = tx.execute(
+        "SELECT status, gepubliceerd FROM voorstellen WHERE fid = ?", (feature_id,)
+    ).fetchone()
     if published is None:
         raise NoSuchProposal(f"voorstellen/{feature_id}")
     return status
 
 
 def _recount(store, tx, feature_id) -> tuple[int, int]:
-    tx.execute("UPDATE voorstellen SET steun = (SELECT count(*) FROM steunbetuigingen WHERE voorstel = ?), "
-               "reacties = (SELECT count(*) FROM reacties WHERE voorstel = ? AND status = 'gepubliceerd') "
-               "WHERE fid = ?", (feature_id, feature_id, feature_id))
+    tx.execute(
+        "UPDATE voorstellen SET steun = (SELECT count(*) FROM steunbetuigingen WHERE voorstel = ?), "
+        "reacties = (SELECT count(*) FROM reacties WHERE voorstel = ? AND status = 'gepubliceerd') "
+        "WHERE fid = ?",
+        (feature_id, feature_id, feature_id),
+    )
     store.touch(tx, VOORSTELLEN.name, [])
     return tuple(tx.execute("SELECT steun, reacties FROM voorstellen WHERE fid = ?", (feature_id,)).fetchone())
 
@@ -43,8 +48,13 @@ def support(store, feature_id: int, actor: Actor) -> tuple[bool, int]:
         status = _public_status(store, tx, feature_id)
         if status not in SUPPORTABLE:
             raise Conflict(f"steun: a proposal that is {status} cannot be supported")
-        added = tx.execute("INSERT INTO steunbetuigingen (voorstel, deelnemer, tijdstip) VALUES (?, ?, ?) "
-                           "ON CONFLICT DO NOTHING", (feature_id, actor.participant, now())).rowcount > 0
+        added = (
+            tx.execute(
+                "INSERT INTO steunbetuigingen (voorstel, deelnemer, tijdstip) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (feature_id, actor.participant, now()),
+            ).rowcount
+            > 0
+        )
         count, _ = _recount(store, tx, feature_id)
         if added:
             audit(tx, actor, "steunen", VOORSTELLEN.name, [feature_id])
@@ -55,8 +65,12 @@ def withdraw_support(store, feature_id: int, actor: Actor) -> tuple[bool, int]:
     """Remove the participant's support: (whether there was any, the support count)."""
     with store.transaction() as tx:
         _public_status(store, tx, feature_id)
-        removed = tx.execute("DELETE FROM steunbetuigingen WHERE voorstel = ? AND deelnemer = ?",
-                             (feature_id, actor.participant)).rowcount > 0
+        removed = (
+            tx.execute(
+                "DELETE FROM steunbetuigingen WHERE voorstel = ? AND deelnemer = ?", (feature_id, actor.participant)
+            ).rowcount
+            > 0
+        )
         count, _ = _recount(store, tx, feature_id)
         if removed:
             audit(tx, actor, "steun intrekken", VOORSTELLEN.name, [feature_id])
@@ -64,8 +78,9 @@ def withdraw_support(store, feature_id: int, actor: Actor) -> tuple[bool, int]:
 
 
 def supported(store, feature_id: int, participant: str) -> bool:
-    return bool(store.read("SELECT 1 FROM steunbetuigingen WHERE voorstel = ? AND deelnemer = ?",
-                           (feature_id, participant)))
+    return bool(
+        store.read("SELECT 1 FROM steunbetuigingen WHERE voorstel = ? AND deelnemer = ?", (feature_id, participant))
+    )
 
 
 def react(store, feature_id: int, actor: Actor, text) -> int:
@@ -78,7 +93,8 @@ def react(store, feature_id: int, actor: Actor, text) -> int:
         reaction_id = tx.execute(
             "INSERT INTO reacties (voorstel, client, deelnemer, tekst, status, ingediend) "
             "VALUES (?, ?, ?, ?, 'ingediend', ?) RETURNING id",
-            (feature_id, actor.client, actor.participant, text, now())).fetchall()[0][0]
+            (feature_id, actor.client, actor.participant, text, now()),
+        ).fetchall()[0][0]
         audit(tx, actor, "reageren", "reacties", [reaction_id])
     return reaction_id
 
@@ -89,8 +105,9 @@ def moderate_reaction(store, feature_id: int, reaction_id: int, status, actor: A
         raise ValidationError(f"status: {status!r} is not one of {', '.join(REACTIE_STATUSSEN)}")
     with store.transaction() as tx:
         _public_status(store, tx, feature_id)
-        row = tx.execute("SELECT status FROM reacties WHERE id = ? AND voorstel = ?",
-                         (reaction_id, feature_id)).fetchone()
+        row = tx.execute(
+            "SELECT status FROM reacties WHERE id = ? AND voorstel = ?", (reaction_id, feature_id)
+        ).fetchone()
         if row is None:
             raise NoSuchProposal(f"voorstellen/{feature_id}/reacties/{reaction_id}")
         if status != row[0] and status not in REACTION_TRANSITIONS.get(row[0], ()):
@@ -105,8 +122,10 @@ def moderate_reaction(store, feature_id: int, reaction_id: int, status, actor: A
 def reactions(store, feature_id: int, everything: bool = False) -> list[dict]:
     """The reactions to a proposal, oldest first: the published ones, or all for moderation."""
     where = "" if everything else " AND status = 'gepubliceerd'"
-    rows = store.read(f"SELECT id, tekst, status, ingediend, gepubliceerd FROM reacties WHERE voorstel = ?{where} "
-                      "ORDER BY id", (feature_id,))
+    rows = store.read(
+        f"SELECT id, tekst, status, ingediend, gepubliceerd FROM reacties WHERE voorstel = ?{where} ORDER BY id",
+        (feature_id,),
+    )
     return [dict(zip(("id", "tekst", "status", "ingediend", "gepubliceerd"), row)) for row in rows]
 
 
@@ -116,21 +135,28 @@ def follow_merge(store, tx, collection: Collection, feature_id, old: dict, new: 
         return
     target = new["samengevoegd_met"]
     check_merge_target(store, tx, feature_id, target)
-    tx.execute("INSERT INTO steunbetuigingen (voorstel, deelnemer, tijdstip) SELECT ?, deelnemer, tijdstip "
-               "FROM steunbetuigingen WHERE voorstel = ? ON CONFLICT DO NOTHING", (target, feature_id))
+    tx.execute(
+        "INSERT INTO steunbetuigingen (voorstel, deelnemer, tijdstip) SELECT ?, deelnemer, tijdstip "
+        "FROM steunbetuigingen WHERE voorstel = ? ON CONFLICT DO NOTHING",
+        (target, feature_id),
+    )
     _recount(store, tx, target)
 
 
-def load(store, supports: list[tuple[int, str, str]], reactions: list[tuple[int, str, str, str]],
-         actor: Actor) -> None:
+def load(store, supports: list[tuple[int, str, str]], reactions: list[tuple[int, str, str, str]], actor: Actor) -> None:
     """Bulk-load history: supports (proposal, participant key, time) and published reactions
     (proposal, text, submitted, published); the counts follow."""
     with store.transaction() as tx:
         for fid, participant, moment in supports:
-            tx.execute("INSERT INTO steunbetuigingen (voorstel, deelnemer, tijdstip) VALUES (?, ?, ?) "
-                       "ON CONFLICT DO NOTHING", (fid, participant, moment))
+            tx.execute(
+                "INSERT INTO steunbetuigingen (voorstel, deelnemer, tijdstip) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (fid, participant, moment),
+            )
         for fid, text, submitted, published in reactions:
-            tx.execute("INSERT INTO reacties (voorstel, client, tekst, status, ingediend, gepubliceerd) "
-                       "VALUES (?, ?, ?, 'gepubliceerd', ?, ?)", (fid, actor.client, text, submitted, published))
+            tx.execute(
+                "INSERT INTO reacties (voorstel, client, tekst, status, ingediend, gepubliceerd) "
+                "VALUES (?, ?, ?, 'gepubliceerd', ?, ?)",
+                (fid, actor.client, text, submitted, published),
+            )
         for fid in sorted({s[0] for s in supports} | {r[0] for r in reactions}):
             _recount(store, tx, fid)

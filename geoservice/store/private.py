@@ -4,6 +4,7 @@ locations, reactions awaiting moderation and the audit log of every write.
 These tables are plain tables beside the feature tables (not registered as GeoPackage contents, not
 collections); SQL here is written once, with ? marks, for both backends.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from ..cql2sql import Sql
-from ..model import SYSTEM, VOORSTELLEN, Collection
-from ..validation import ValidationError, format_datetime
+from geoservice.domain.model import SYSTEM, VOORSTELLEN, Collection
+from geoservice.domain.validation import ValidationError, format_datetime
+from geoservice.query.cql2sql import Sql
 
 TABLES = (
     "CREATE TABLE deelname (voorstel BIGINT PRIMARY KEY, client TEXT NOT NULL, deelnemer TEXT, contact TEXT, "
@@ -76,8 +77,9 @@ def published_geometries(located, details: list[Private] | None):
     """The geometries to publish: generalised where the submitter asked for it."""
     if not details:
         return located
-    return np.array([generalised(g, d.raster_m) if d and d.raster_m else g for g, d in zip(located, details)],
-                    dtype=object)
+    return np.array(
+        [generalised(g, d.raster_m) if d and d.raster_m else g for g, d in zip(located, details)], dtype=object
+    )
 
 
 def remember(tx, ids: list, located, published, details: list[Private] | None, actor: Actor) -> None:
@@ -86,10 +88,11 @@ def remember(tx, ids: list, located, published, details: list[Private] | None, a
         if actor.participant is None and detail is None:
             continue
         hidden = shapely.to_wkb(exact) if shown is not exact else None
-        tx.execute("INSERT INTO deelname (voorstel, client, deelnemer, contact, exacte_geom, raster_m) "
-                   "VALUES (?, ?, ?, ?, ?, ?)",
-                   (fid, actor.client, actor.participant, detail and detail.contact, hidden,
-                    detail and detail.raster_m))
+        tx.execute(
+            "INSERT INTO deelname (voorstel, client, deelnemer, contact, exacte_geom, raster_m) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (fid, actor.client, actor.participant, detail and detail.contact, hidden, detail and detail.raster_m),
+        )
 
 
 def kept_generalised(tx, collection: Collection, feature_id, geometry, current):
@@ -97,8 +100,9 @@ def kept_generalised(tx, collection: Collection, feature_id, geometry, current):
     and its exact location is kept (or replaced by the new one)."""
     if collection is not VOORSTELLEN:
         return geometry, geometry
-    row = tx.execute("SELECT exacte_geom, raster_m FROM deelname WHERE voorstel = ? AND exacte_geom IS NOT NULL",
-                     (feature_id,)).fetchone()
+    row = tx.execute(
+        "SELECT exacte_geom, raster_m FROM deelname WHERE voorstel = ? AND exacte_geom IS NOT NULL", (feature_id,)
+    ).fetchone()
     if row is None:
         return geometry, geometry
     if shapely.equals(geometry, current):
@@ -112,8 +116,10 @@ def exact_geometries(store, ids: list) -> dict:
     if not ids:
         return {}
     marks = ", ".join("?" * len(ids))
-    rows = store.read(f"SELECT voorstel, exacte_geom FROM deelname WHERE exacte_geom IS NOT NULL "
-                      f"AND voorstel IN ({marks})", tuple(ids))
+    rows = store.read(
+        f"SELECT voorstel, exacte_geom FROM deelname WHERE exacte_geom IS NOT NULL AND voorstel IN ({marks})",
+        tuple(ids),
+    )
     return {fid: shapely.from_wkb(bytes(wkb)) for fid, wkb in rows}
 
 
@@ -134,6 +140,8 @@ def audit(tx, actor: Actor, action: str, collection: str, ids) -> None:
     """Log a write: when, who (client, role, participant key), what."""
     moment = now()
     for fid in ids:
-        tx.execute("INSERT INTO auditlog (tijdstip, client, rol, deelnemer, actie, collectie, object) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   (moment, actor.client, actor.role, actor.participant, action, collection, str(fid)))
+        tx.execute(
+            "INSERT INTO auditlog (tijdstip, client, rol, deelnemer, actie, collectie, object) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (moment, actor.client, actor.role, actor.participant, action, collection, str(fid)),
+        )

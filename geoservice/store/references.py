@@ -2,11 +2,12 @@
 merged into. A write never leaves a feature pointing at nothing: links name existing projects, a
 merge names a published, open proposal, and what others point at cannot be deleted or withdrawn.
 """
+
 from __future__ import annotations
 
-from ..model import PROJECTEN, VOORSTELLEN, Collection
-from ..validation import Conflict, ValidationError
-from .values import decode_value
+from geoservice.domain.model import PROJECTEN, VOORSTELLEN, Collection
+from geoservice.domain.validation import Conflict, ValidationError
+from geoservice.store.values import decode_value
 
 MERGE_TARGET_REFUSED = ("samengevoegd", "afgewezen")
 
@@ -46,11 +47,15 @@ def check_unreferenced(tx, collection: Collection, feature_id) -> None:
         if linking:
             raise Conflict(f"project {feature_id} is linked from proposal(s) {_listed(linking)}: unlink them first")
     elif collection is VOORSTELLEN:
-        merged = sorted(row[0] for row in tx.execute("SELECT fid FROM voorstellen WHERE samengevoegd_met = ?",
-                                                     (feature_id,)).fetchall())
+        merged = sorted(
+            row[0]
+            for row in tx.execute("SELECT fid FROM voorstellen WHERE samengevoegd_met = ?", (feature_id,)).fetchall()
+        )
         if merged:
-            raise Conflict(f"proposal(s) {_listed(merged)} were merged into proposal {feature_id}, which holds "
-                           "their support: it cannot go (reject it instead)")
+            raise Conflict(
+                f"proposal(s) {_listed(merged)} were merged into proposal {feature_id}, which holds "
+                "their support: it cannot go (reject it instead)"
+            )
 
 
 def _listed(ids: list[int], shown: int = 10) -> str:

@@ -1,12 +1,13 @@
 """Stored values as the API shows them, the same from every backend."""
+
 from __future__ import annotations
 
 import datetime as dt
 
 import orjson
 
-from ..model import Field
-from ..validation import format_datetime
+from geoservice.domain.model import Field
+from geoservice.domain.validation import format_datetime
 
 DECODED_KINDS = ("integer-list", "object", "boolean", "date", "datetime")
 

@@ -1,0 +1,316 @@
+"""The ASGI application: pygeoapi for the landing page, collections, queryables and the API
+document; the service's own routes for features and conformance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlencode
+
+import orjson
+import pygeoapi
+import pygeoapi.api as core_api
+from pygeoapi.api import API, APIRequest
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from geoservice.api import openapi
+from geoservice.api.config import load_config
+from geoservice.api.downloads import DownloadRoutes
+from geoservice.api.http import REQUEST_ID, Guard, HttpError, PageSecurity, error_response, request_id_of, with_links
+from geoservice.api.participation import ParticipationRoutes
+from geoservice.api.routes import ServiceRoutes, check_page_parameters
+from geoservice.domain.model import COLLECTIONS
+from geoservice.domain.policy import Policy
+from geoservice.domain.validation import Conflict, ValidationError
+from geoservice.participation.access import Access, Forbidden, InvalidParticipant, TooManyRequests
+from geoservice.participation.tokens import Tokens, Unauthorized
+from geoservice.publish import catalogue, downloads, qgis
+from geoservice.publish.downloads import Downloads, NoSuchDownload
+from geoservice.publish.maps import STATIC, Refresher, tile_host
+from geoservice.query.cql2 import FilterError
+from geoservice.query.params import BadRequest
+from geoservice.settings import Settings
+from geoservice.store import NotFound, QueryTimeout, Store, open_store
+from geoservice.store.participation import NoSuchProposal
+
+PYGEOAPI_STATIC = Path(pygeoapi.__file__).parent / "static"
+ASSETS = Path(__file__).parent / "static"  # the service's own stylesheet and scripts
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _endpoint(api: API, handler, *path_keys: str, complete=lambda document, base: document):
+    """A Starlette endpoint that runs a pygeoapi handler with the request's path parameters; its
+    JSON answers keep only offered links, and `complete` adds to them. The links go in a Link header
+    as well (of an HTML page: those of its JSON document)."""
+
+    async def run(request: Request):
+        api_request = await APIRequest.from_starlette(request, api.locales)
+        args = [request.path_params[key] for key in path_keys]
+        headers, status, content = await run_in_threadpool(handler, api, api_request, *args)
+        if not headers.get("Content-Type", "").startswith("application/json"):
+            return headers, status, content, None
+        document = orjson.loads(content)
+        if status >= 400:
+            raise HttpError(status, document.get("code", "Error"), document.get("description", ""))
+        document = complete(_offered_links_only(document), api.base_url.rstrip("/"))
+        return headers, status, orjson.dumps(document), document
+
+    async def endpoint(request: Request) -> Response:
+        check_page_parameters(request)
+        headers, status, content, document = await run(request)
+        if document is None and status == 200 and headers.get("Content-Type", "").startswith("text/html"):
+            *_, document = await run(_as_json(request))
+        return Response(content, status_code=status, headers=with_links(headers, document))
+
+    return endpoint
+
+
+def _as_json(request: Request) -> Request:
+    """The same (bodiless) request, asking for JSON."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "f"] + [("f", "json")]
+    return Request({**request.scope, "query_string": urlencode(query).encode()}, _no_body)
+
+
+async def _no_body() -> dict:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+UNOFFERED = ("f=jsonld", "f=csv", "/processes", "/TileMatrixSets", "/jobs")
+
+
+def _offered_links_only(document):
+    """The document without pygeoapi's links to what this service does not offer."""
+    if isinstance(document, dict):
+        return {
+            key: (
+                [link for link in value if not any(u in link.get("href", "") for u in UNOFFERED)]
+                if key == "links"
+                else _offered_links_only(value)
+            )
+            for key, value in document.items()
+        }
+    if isinstance(document, list):
+        return [_offered_links_only(item) for item in document]
+    return document
+
+
+def _with_downloads(document: dict, base: str) -> dict:
+    """Collection documents with the enclosure links of their downloads (pygeoapi would ask each
+    link's length over HTTP first; the files are written only when asked for)."""
+    for collection in document.get("collections", [document]):
+        if collection.get("id") in COLLECTIONS:
+            collection["links"] = [*collection.get("links", []), *downloads.links(base, collection["id"])]
+    return document
+
+
+def _service_links(maps: Path):
+    """Completes the landing page with links to the catalogue, the field dictionary and (once
+    built) the maps."""
+
+    def complete(document: dict, base: str) -> dict:
+        links = [
+            {
+                "href": f"{base}/catalogus",
+                "rel": "describedby",
+                "type": "application/ld+json",
+                "title": "DCAT-AP-catalogus van de datasets en downloads",
+            },
+            {
+                "href": f"{base}/velden",
+                "rel": "describedby",
+                "type": "application/json",
+                "title": "Veldenlijst: betekenis, type en toegestane waarden van elk veld",
+            },
+            {
+                "href": f"{base}/qgis/wijkplan.qgs",
+                "rel": "alternate",
+                "type": "application/x-qgis-project",
+                "title": "QGIS-project met alle collecties in RD New",
+            },
+        ]
+        if (maps / "index.html").exists():
+            links.append(
+                {
+                    "href": f"{base}/maps/",
+                    "rel": "alternate",
+                    "type": "text/html",
+                    "title": "Kaarten van de gemeente, elke wijk en elke buurt",
+                }
+            )
+        document["links"] = [*document.get("links", []), *links]
+        return document
+
+    return complete
+
+
+def _qgis_project(api: API):
+    async def endpoint(request: Request) -> Response:
+        content = qgis.project(api.base_url.rstrip("/"))
+        return Response(
+            content,
+            media_type="application/x-qgis-project",
+            headers={"Content-Disposition": 'attachment; filename="wijkplan.qgs"'},
+        )
+
+    return endpoint
+
+
+def _metadata(api: API, document):
+    async def endpoint(request: Request) -> Response:
+        check_page_parameters(request)
+        content, media_type = document(api)
+        return Response(orjson.dumps(content), media_type=media_type)
+
+    return endpoint
+
+
+def _openapi_json(api: API):
+    async def openapi_json(request: Request) -> Response:
+        return Response(orjson.dumps(api.openapi), media_type="application/vnd.oai.openapi+json;version=3.0")
+
+    return openapi_json
+
+
+def _map_routes(directory: str) -> list:
+    """The maps (/maps/ is their index) and the Leaflet files they load."""
+    assets = [
+        Mount(f"/maps/static/{name}", StaticFiles(directory=ROOT / path, check_dir=False))
+        for name, path in STATIC.items()
+    ]
+    Path(directory).mkdir(parents=True, exist_ok=True)  # empty until `geoservice maps` fills it
+    return [*assets, Mount("/maps", StaticFiles(directory=directory, html=True), name="maps")]
+
+
+def _routes(api: API, service: ServiceRoutes, participation: ParticipationRoutes, maps: Path) -> list:
+    collection = "/collections/{collection_id}"
+    proposal = "/collections/voorstellen/items/{item_id}"
+    return [
+        Route("/collections/voorstellen/vergelijkbaar", participation.similar, methods=["POST"]),
+        Route(f"{proposal}/steun", participation.support, methods=["GET", "HEAD", "POST", "DELETE"]),
+        Route(f"{proposal}/reacties", participation.reactions, methods=["GET", "HEAD", "POST"]),
+        Route(f"{proposal}/reacties/{{reaction_id}}", participation.reaction, methods=["PATCH"]),
+        Route("/", _endpoint(api, core_api.landing_page, complete=_service_links(maps))),
+        Route(
+            "/catalogus",
+            _metadata(
+                api, lambda api: (catalogue.catalogue(api.config, api.base_url.rstrip("/")), "application/ld+json")
+            ),
+        ),
+        Route("/velden", _metadata(api, lambda api: (catalogue.field_dictionary(), "application/json"))),
+        Route("/openapi", _endpoint(api, core_api.openapi_)),
+        Route("/openapi.json", _openapi_json(api)),
+        Route("/conformance", service.conformance),
+        Route("/collections", _endpoint(api, core_api.describe_collections, complete=_with_downloads)),
+        Route(collection, _endpoint(api, core_api.describe_collections, "collection_id", complete=_with_downloads)),
+        Route(f"{collection}/queryables", service.queryables),
+        Route(f"{collection}/schema", service.schema),
+        Route(f"{collection}/items", service.items, methods=["GET", "HEAD", "POST", "OPTIONS"]),
+        Route(
+            f"{collection}/items/{{item_id}}",
+            service.item,
+            methods=["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        ),
+        Mount("/static", StaticFiles(directory=PYGEOAPI_STATIC), name="static"),
+        Mount("/assets/swagger", StaticFiles(directory=ROOT / "node_modules/swagger-ui-dist", check_dir=False)),
+        Mount("/assets", StaticFiles(directory=ASSETS), name="assets"),
+    ]
+
+
+def _problem(status: int, code: str, describe=str, headers=lambda error: {}):
+    """An exception handler that answers with a problem of this status (and these headers)."""
+
+    async def handler(request: Request, error: Exception) -> Response:
+        return error_response(HttpError(status, code, describe(error), headers(error)), request_id_of(request.scope))
+
+    return handler
+
+
+async def _invalid_participant(request: Request, error: InvalidParticipant) -> Response:
+    code = "MissingParameterValue" if error.missing else "InvalidParameterValue"
+    return error_response(HttpError(400, code, str(error)), request_id_of(request.scope))
+
+
+async def _http_error(request: Request, error: HttpError) -> Response:
+    return error_response(error, request_id_of(request.scope))
+
+
+async def _routing_error(request: Request, error: StarletteHTTPException) -> Response:
+    """No such path (404), or a method the path does not have (405)."""
+    code = {404: "NotFound", 405: "MethodNotAllowed"}.get(error.status_code, "Error")
+    detail = f"{request.url.path}: not found" if error.status_code == 404 else str(error.detail)
+    return error_response(
+        HttpError(error.status_code, code, detail, dict(error.headers or {})), request_id_of(request.scope)
+    )
+
+
+def _not_found(error: KeyError) -> str:
+    return f"{error.args[0]}: not found"
+
+
+# What each refusal means for the client: one table from exception to answer.
+EXCEPTION_HANDLERS = {
+    HttpError: _http_error,
+    StarletteHTTPException: _routing_error,
+    BadRequest: _problem(400, "InvalidParameterValue"),
+    FilterError: _problem(400, "InvalidParameterValue", lambda error: f"filter: {error}"),
+    ValidationError: _problem(400, "InvalidValue"),
+    Conflict: _problem(409, "Conflict"),
+    NotFound: _problem(404, "NotFound", _not_found),
+    Unauthorized: _problem(401, "Unauthorized", headers=lambda error: {"WWW-Authenticate": 'Bearer realm="wijkplan"'}),
+    Forbidden: _problem(403, "Forbidden"),
+    InvalidParticipant: _invalid_participant,
+    TooManyRequests: _problem(429, "TooManyRequests", headers=lambda error: {"Retry-After": str(error.retry_after)}),
+    NoSuchProposal: _problem(404, "NotFound", _not_found),
+    NoSuchDownload: _problem(404, "NotFound", _not_found),
+    QueryTimeout: _problem(
+        503,
+        "ServiceUnavailable",
+        lambda error: f"{error}: ask for less (a smaller bbox, fewer or simpler conditions) or use the downloads",
+    ),
+}
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> Starlette:
+    """The service for these settings (by default from the environment), on their store or the
+    store given."""
+    settings = settings or Settings.from_env()
+    store = store or open_store(settings.store)
+    config = load_config(settings, store)
+    api = API(config, openapi.document(config))
+    policy = Policy.load(settings.policy)
+    service = ServiceRoutes(
+        store,
+        api,
+        Access(Tokens(settings.tokens), policy),
+        policy,
+        Refresher(store, policy, settings.maps),
+        settings.query_budget_s,
+    )
+    middleware = [
+        Middleware(Guard),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=["*"],
+            allow_methods=["GET", "HEAD", "OPTIONS"],
+            expose_headers=["Content-Crs", "Location", "API-Version", REQUEST_ID],
+        ),
+        Middleware(GZipMiddleware, minimum_size=4096, compresslevel=1),  # small answers: not worth it
+        Middleware(PageSecurity, tile_hosts=(tile_host(policy.kaarten.ondergrond),)),
+    ]
+    downloads = DownloadRoutes(Downloads(store, policy, settings.downloads))
+    routes = [
+        *_routes(api, service, ParticipationRoutes(service), Path(settings.maps)),
+        *_map_routes(settings.maps),
+        Route("/qgis/wijkplan.qgs", _qgis_project(api)),
+        Route("/downloads/wijken/{wijk}.gpkg", downloads.wijk),
+        Route("/downloads/{name}.{fmt}", downloads.file),
+    ]
+    return Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS)

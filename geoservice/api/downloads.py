@@ -1,0 +1,53 @@
+"""The download endpoints: /downloads/{collection}.{gpkg|geojson|csv} and /downloads/wijken/{code}.gpkg,
+answered with ETag and Last-Modified, and 304 when the client has the current file."""
+
+from __future__ import annotations
+
+import email.utils
+from dataclasses import dataclass
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+
+from geoservice.publish.downloads import Download, Downloads
+
+
+@dataclass
+class DownloadRoutes:
+    downloads: Downloads
+
+    async def file(self, request: Request) -> Response:
+        return await self._answer(request, request.path_params["name"], request.path_params["fmt"], None)
+
+    async def wijk(self, request: Request) -> Response:
+        wijk = request.path_params["wijk"]
+        return await self._answer(request, wijk, "gpkg", wijk)
+
+    async def _answer(self, request: Request, name: str, fmt: str, wijk: str | None) -> Response:
+        download = await run_in_threadpool(self.downloads.find, name, fmt, wijk)
+        path, etag = await run_in_threadpool(self.downloads.file, download)
+        quoted = f'"{etag}"'
+        headers = {
+            "ETag": quoted,
+            "Last-Modified": email.utils.formatdate(path.stat().st_mtime, usegmt=True),
+            "Cache-Control": "public, no-cache",
+        }
+        if _unchanged(request, quoted, path.stat().st_mtime):
+            return Response(status_code=304, headers=headers)
+        return FileResponse(path, media_type=download.media_type, headers=headers, filename=_filename(download))
+
+
+def _unchanged(request: Request, etag: str, modified: float) -> bool:
+    """Whether the client holds this file already (If-None-Match, else If-Modified-Since)."""
+    if "If-None-Match" in request.headers:
+        return etag in [t.strip() for t in request.headers["If-None-Match"].split(",")]
+    since = request.headers.get("If-Modified-Since")
+    try:
+        return since is not None and email.utils.parsedate_to_datetime(since).timestamp() >= int(modified)
+    except (TypeError, ValueError):
+        return False
+
+
+def _filename(download: Download) -> str:
+    return f"wijkplan-{download.name}.{download.fmt}"

@@ -1,0 +1,1 @@
+"""Data derived from the stored features: koppelkansen and the summaries per wijk."""

@@ -1,0 +1,185 @@
+"""The `geoservice` command: build the demo store, issue client tokens and serve the API."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import os
+from pathlib import Path
+
+from geoservice.domain.model import ROLES, TABLES
+from geoservice.settings import Settings
+
+
+def _log_config() -> dict:
+    """Logging of the server and the service: failures with their request id, and an access line
+    per request (request id, request line, status, time), never the caller's address."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["access"] = {"format": "%(asctime)s %(message)s"}
+    config["loggers"]["geoservice"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    config["loggers"]["geoservice.access"] = {"handlers": ["access"], "level": "INFO", "propagate": False}
+    return config
+
+
+def _demo(args, settings: Settings) -> None:
+    from geoservice.derived import analysis
+    from geoservice.domain.policy import Policy
+    from geoservice.ops import demo
+    from geoservice.store import is_database, open_store, store_exists
+
+    if store_exists(settings.store) and not args.force:
+        if args.if_missing:
+            return
+        raise SystemExit(f"{settings.store} holds a store; use --force to replace it")
+    if not is_database(settings.store):
+        Path(settings.store).parent.mkdir(parents=True, exist_ok=True)
+    demo.build(settings.store, seed=args.seed)
+    store = open_store(settings.store)
+    analysis.refresh_all(store, Policy.load(settings.policy))
+    counts = ", ".join(f"{name} {store.count(name)}" for name in TABLES)
+    where = "the database" if is_database(settings.store) else settings.store
+    print(f"demo store written to {where}: {counts}")
+
+
+def _maps(args, settings: Settings) -> None:
+    import time
+
+    from geoservice.domain.policy import Policy
+    from geoservice.publish import maps
+    from geoservice.store import open_store
+
+    started = time.perf_counter()
+    written = maps.build(open_store(settings.store), Policy.load(settings.policy), settings.maps, progress=True)
+    print(f"{len(written)} maps and their index written to {settings.maps} in {time.perf_counter() - started:.1f} s")
+
+
+def _export(args, settings: Settings) -> None:
+    from geoservice.ops import backup
+    from geoservice.store import open_store
+
+    backup.export(open_store(settings.store), args.file)
+    print(f"the store is copied to {args.file}")
+
+
+def _restore(args, settings: Settings) -> None:
+    from geoservice.ops import backup
+    from geoservice.store import store_exists
+
+    if store_exists(settings.store) and not args.force:
+        raise SystemExit(f"{settings.store} holds a store; use --force to replace it")
+    backup.restore(args.file, settings.store)
+    print(f"the store is restored from {args.file}")
+
+
+def _import(args, settings: Settings) -> None:
+    from geoservice.ops import importer
+    from geoservice.store import open_store
+
+    try:
+        report = importer.load(
+            open_store(settings.store),
+            args.file,
+            args.collectie,
+            importer.Mapping.load(args.mapping),
+            args.skip_invalid,
+            progress=True,
+        )
+    except importer.SourceError as error:
+        raise SystemExit(str(error)) from None
+    print("\n".join(report.lines()))
+    if report.rejected and not args.skip_invalid:
+        raise SystemExit("nothing stored: mend the rejected rows, or use --skip-invalid to store the others")
+
+
+def _serve(args, settings: Settings) -> None:
+    import uvicorn
+
+    from geoservice.api.app import create_app
+    from geoservice.api.server import protocol
+
+    url = settings.url if "GEOSERVICE_URL" in os.environ else f"http://{args.host}:{args.port}"
+    app = create_app(dataclasses.replace(settings, url=url))
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        workers=1,
+        log_config=_log_config(),
+        access_log=False,
+        http=protocol(settings),
+        timeout_keep_alive=settings.keep_alive_s,
+    )
+
+
+def _token(args, settings: Settings) -> None:
+    from geoservice.participation.tokens import Tokens
+
+    token = Tokens(settings.tokens).issue(args.name, args.role)
+    print(f"token for {args.name} ({args.role}), shown only now; its hash is in {settings.tokens}:")
+    print(token)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="geoservice", description=__doc__)
+    top.add_argument("--store", help="GeoPackage file of the store (default: $GEOSERVICE_STORE or data/wijkplan.gpkg)")
+    top.add_argument("--config", help="pygeoapi configuration (default: config/pygeoapi.yml)")
+    top.add_argument("--tokens", help="hashed client tokens (default: config/tokens.yml)")
+    top.add_argument("--policy", help="participation and analysis rules (default: config/wijkplan.yml)")
+    top.add_argument("--maps", help="folder of the maps (default: data/maps)")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="build the demo store from the CBS boundaries of Nijmegen")
+    demo.add_argument("--seed", type=int, default=2024, help="seed of the generated plan and proposals")
+    demo.add_argument("--force", action="store_true", help="replace an existing store")
+    demo.add_argument("--if-missing", action="store_true", help="do nothing when the store exists")
+    demo.set_defaults(run=_demo)
+
+    maps = commands.add_parser("maps", help="build the map of the municipality, of every wijk and of every buurt")
+    maps.set_defaults(run=_maps)
+
+    load = commands.add_parser(
+        "import", help="load wijken, buurten, projecten or voorstellen from GeoPackage, Shapefile, GeoJSON or CSV"
+    )
+    load.add_argument("file", help="the file to load")
+    load.add_argument("--collectie", required=True, choices=["wijken", "buurten", "projecten", "voorstellen"])
+    load.add_argument("--mapping", help="YAML: velden (field: column), vast (field: value), sleutel, laag, x, y, crs")
+    load.add_argument("--skip-invalid", action="store_true", help="store the valid rows even when others are rejected")
+    load.set_defaults(run=_import)
+
+    export = commands.add_parser(
+        "export", help="copy the whole store, consistently, to a GeoPackage (also while the service runs)"
+    )
+    export.add_argument("file", help="the GeoPackage to write")
+    export.set_defaults(run=_export)
+    restore = commands.add_parser(
+        "restore", help="replace the store by a copy written by export (stop the service first)"
+    )
+    restore.add_argument("file", help="a GeoPackage written by export")
+    restore.add_argument("--force", action="store_true", help="replace an existing store")
+    restore.set_defaults(run=_restore)
+
+    serve = commands.add_parser("serve", help="serve the OGC API under uvicorn")
+    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
+    serve.set_defaults(run=_serve)
+    token = commands.add_parser("token", help="issue a bearer token for a client that may write")
+    token.add_argument("name", help="who gets the token (e.g. afdeling-wegen)")
+    token.add_argument("--role", required=True, choices=ROLES)
+    token.set_defaults(run=_token)
+    return top
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    settings = Settings.from_env(
+        store=args.store, config=args.config, tokens=args.tokens, policy=args.policy, maps=args.maps
+    )
+    args.run(args, settings)
+
+
+if __name__ == "__main__":
+    main()

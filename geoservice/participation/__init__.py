@@ -1,0 +1,1 @@
+"""Who may do what: tokens, roles, participants and their limits."""

@@ -1,0 +1,539 @@
+"""Neighbourhood maps: a folium (Leaflet) page for the city, for every wijk and for every buurt, of
+what is planned there and when, what residents asked for, and where the two meet.
+
+The pages load Leaflet and its plugins from the service (/maps/static, installed from the npm
+registry at set-up), the base map from the configured tile host and nothing else. User-written
+text reaches a page only escaped: in popups, tooltips and the tables under the map.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import folium
+import numpy as np
+import shapely
+from folium.plugins import MarkerCluster
+from folium.utilities import JsCode
+from tqdm import tqdm
+
+from geoservice.derived import analysis
+from geoservice.domain.model import FASEN, STATUSSEN, THEMAS
+from geoservice.domain.policy import Policy
+from geoservice.query import crs
+from geoservice.store import Page, Query, Store
+
+STATIC = {"leaflet": "node_modules/leaflet/dist", "markercluster": "node_modules/leaflet.markercluster/dist"}
+BASE_MAPS = {
+    "pdok": (
+        "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png",
+        'Achtergrond: <a href="https://www.pdok.nl">PDOK</a> BRT-Achtergrondkaart, © Kadaster',
+    ),
+    "osm": (
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>-bijdragers',
+    ),
+}
+BOUNDARY_SOURCE = "Grenzen: Bron: CBS, Kadaster"
+
+
+def tile_host(base_map: str) -> str:
+    """The scheme and host the base map's tiles come from."""
+    return "/".join(BASE_MAPS[base_map][0].split("/")[:3])
+
+
+THEMA_COLOURS = dict(zip(THEMAS, ("#6d6875", "#7f4f24", "#2d6a4f", "#f4a261", "#e9c46a", "#0077b6", "#c1121f")))
+STATUS_COLOURS = dict(zip(STATUSSEN, ("#adb5bd", "#4361ee", "#7209b7", "#f77f00", "#2a9d8f", "#6c757d", "#6c757d")))
+KOPPELKANS_COLOUR = "#ff006e"
+SIMPLIFY_M = 1.0  # geometry detail kept, in metres: about a pixel when zoomed in on a street
+DECIMALS = 5  # CRS84 degrees: about 1 m
+SAFE_CODE = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _geometries(page, tolerance: float = SIMPLIFY_M) -> list[dict]:
+    simplified = shapely.simplify(page.geometries, tolerance, preserve_topology=True)
+    lonlat = shapely.set_precision(crs.from_storage(simplified, crs.CRS84), 10**-DECIMALS)
+    return [shapely.geometry.mapping(g) for g in lonlat]
+
+
+def _features(page, properties: list[dict]) -> list[dict]:
+    return [{"type": "Feature", "geometry": g, "properties": p} for g, p in zip(_geometries(page), properties)]
+
+
+def _popup(title: str, lines: list[tuple[str, object]]) -> str:
+    """Popup HTML, every value escaped (the page adds the links to the item in the API)."""
+    rows = "".join(
+        f"<br>{html.escape(label)}: {html.escape(str(value))}" for label, value in lines if value not in (None, "")
+    )
+    return f"<b>{html.escape(title)}</b>{rows}"
+
+
+@dataclass
+class Layers:
+    """What the maps show of the whole municipality, read once for a batch of maps."""
+
+    projects: object
+    proposals: object
+    koppelkansen: object
+    wijken: object
+    buurten: object
+    _codes: dict = field(default_factory=dict, repr=False)
+
+    def part(self, page, key: str | None, code: str | None):
+        """The features of one of the pages whose `key` is `code` (all of them for no key)."""
+        if key is None:
+            return page
+        codes = self._codes.get((id(page), key))
+        if codes is None:  # read once per page and key, then compared as an array for every map
+            codes = self._codes[(id(page), key)] = np.array([p[key] for p in page.properties], dtype=object)
+        rows = np.flatnonzero(codes == code)
+        return Page([page.ids[i] for i in rows], [page.properties[i] for i in rows], page.geometries[rows], len(rows))
+
+    @classmethod
+    def read(cls, store: Store, policy: Policy) -> Layers:
+        analysis.refresh_all(store, policy)
+        read = lambda name: store.query(Query.every(name))  # noqa: E731 - published features only
+        return cls(read("projecten"), read("voorstellen"), read("koppelkansen"), read("wijken"), read("buurten"))
+
+
+# -- pages ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Area:
+    """A map: the city (code None), a wijk or a buurt."""
+
+    kind: str  # "stad", "wijk" or "buurt"
+    code: str | None
+    name: str
+
+    @property
+    def path(self) -> str:
+        """The page's path below the maps folder (a code that is no plain name gets no page)."""
+        if self.kind == "stad":
+            return "overzicht.html"
+        if not SAFE_CODE.fullmatch(self.code):
+            raise ValueError(f"{self.kind}code {self.code!r} cannot name a map file")
+        return f"{self.kind}/{self.code}.html"
+
+    @property
+    def depth(self) -> int:
+        """How far the page lies below the service root (for relative links)."""
+        return 1 if self.kind == "stad" else 2
+
+
+def areas(layers: Layers) -> list[Area]:
+    city = layers.wijken.properties[0]["gemeentenaam"] if layers.wijken.properties else "de gemeente"
+    return [
+        Area("stad", None, city),
+        *[Area("wijk", p["wijkcode"], p["wijknaam"]) for p in layers.wijken.properties],
+        *[Area("buurt", p["buurtcode"], p["buurtnaam"]) for p in layers.buurten.properties],
+    ]
+
+
+def render(layers: Layers, area: Area, base_map: str = "pdok") -> str:
+    """The HTML page of one area's map."""
+    key = {"stad": None, "wijk": "wijkcode", "buurt": "buurtcode"}[area.kind]
+    projects, proposals, koppelkansen = (
+        layers.part(page, key, area.code) for page in (layers.projects, layers.proposals, layers.koppelkansen)
+    )
+    static = "../" * (area.depth - 1) + "static"
+    fmap = _base(base_map, static)
+    _boundaries(fmap, layers, area)
+    groups = _project_layers(fmap, projects, area.depth)
+    _proposal_layers(fmap, proposals, area.depth, static)
+    _koppelkans_layer(fmap, koppelkansen, area.depth)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    _phase_filter(fmap, groups)
+    _legend(fmap)
+    _title(fmap, area)
+    page = fmap.get_root().render()
+    return page.replace("</body>", _tables(area, projects, proposals, koppelkansen) + "</body>", 1)
+
+
+def _base(base_map: str, static: str) -> folium.Map:
+    url, attribution = BASE_MAPS[base_map]
+    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True, height="75vh")
+    fmap.default_js = [("leaflet", f"{static}/leaflet/leaflet.js")]
+    fmap.default_css = [("leaflet_css", f"{static}/leaflet/leaflet.css")]
+    folium.TileLayer(
+        url, attr=f"{attribution} | {BOUNDARY_SOURCE}", name="Achtergrondkaart", max_zoom=19, control=False
+    ).add_to(fmap)
+    return fmap
+
+
+def _boundaries(fmap: folium.Map, layers: Layers, area: Area) -> None:
+    """The area's boundary over its surroundings; the view fitted to it."""
+    if area.kind == "buurt":
+        own = layers.part(layers.buurten, "buurtcode", area.code)
+        around = layers.part(layers.buurten, "wijkcode", own.properties[0]["wijkcode"])
+    else:
+        around = layers.wijken
+        own = layers.part(around, None if area.kind == "stad" else "wijkcode", area.code)
+    plain = [{} for _ in around.ids]
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": _features(around, plain)},
+        name="Omgeving",
+        control=False,
+        style_function=lambda f: {"color": "#555", "weight": 1, "fill": False, "dashArray": "4 4"},
+        interactive=False,
+    ).add_to(fmap)
+    outline = {"type": "FeatureCollection", "features": _features(own, [{} for _ in own.ids])}
+    folium.GeoJson(
+        outline,
+        name="Grens",
+        control=False,
+        interactive=False,
+        style_function=lambda f: {"color": "#111", "weight": 3, "fill": False},
+    ).add_to(fmap)
+    minx, miny, maxx, maxy = crs.transformer(crs.STORAGE, crs.CRS84).transform_bounds(
+        *shapely.total_bounds(own.geometries)
+    )
+    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+
+
+COLLECTION_OF = {"project": "projecten", "voorstel": "voorstellen", "koppelkans": "koppelkansen"}
+
+
+def _bind(depth: int) -> JsCode:
+    """Popups (with links to the item as HTML and GeoJSON) and tooltips of each feature."""
+    return JsCode(f"""function (feature, layer) {{
+      var p = feature.properties;
+      var url = "{"../" * depth}collections/" + {COLLECTION_OF}[p.laag] + "/items/" + encodeURIComponent(p.id);
+      layer.bindPopup(p.popup + '<br><a href="' + url + '?f=html" target="_top">details</a> · <a href="'
+                      + url + '?f=json" target="_top">GeoJSON</a>');
+      layer.bindTooltip(p.label);
+    }}""")
+
+
+def _project_layers(fmap: folium.Map, projects, depth: int) -> list[folium.GeoJson]:
+    """A layer per planjaar, coloured by thema."""
+    properties = [
+        {
+            "laag": "project",
+            "id": fid,
+            "fase": p["fase"],
+            "thema": p["thema"],
+            "label": html.escape(p["titel"]),
+            "popup": _popup(
+                p["titel"],
+                [
+                    ("Thema", p["thema"]),
+                    ("Fase", p["fase"]),
+                    ("Planjaar", p["planjaar"]),
+                    ("Periode", f"{p['start']} – {p['eind']}"),
+                    ("Inspraak tot", p["inspraak_tot"]),
+                ],
+            ),
+        }
+        for fid, p in zip(projects.ids, projects.properties)
+    ]
+    features = _features(projects, properties)
+    years = sorted({p["planjaar"] for p in projects.properties})
+    layers = []
+    for year in years:
+        chosen = [f for f, p in zip(features, projects.properties) if p["planjaar"] == year]
+        layer = folium.GeoJson(
+            {"type": "FeatureCollection", "features": chosen},
+            name=f"Projecten {year}",
+            style_function=_project_style,
+            on_each_feature=_bind(depth),
+            marker=folium.CircleMarker(radius=7),
+        )
+        layer.add_to(fmap)
+        layers.append(layer)
+    return layers
+
+
+def _project_style(feature: dict) -> dict:
+    colour = THEMA_COLOURS[feature["properties"]["thema"]]
+    return {
+        "color": colour,
+        "fillColor": colour,
+        "fill": _area_or_point(feature),
+        "weight": 5,
+        "opacity": 0.85,
+        "fillOpacity": 0.35,
+    }
+
+
+def _area_or_point(feature: dict) -> bool:
+    """Whether a feature's shape has an inside to fill (a line has none)."""
+    return "LineString" not in feature["geometry"]["type"]
+
+
+def _proposal_layers(fmap: folium.Map, proposals, depth: int, static: str) -> None:
+    """Published proposals coloured by status: points clustered, lines and areas as they are."""
+    properties = [
+        {
+            "laag": "voorstel",
+            "id": fid,
+            "status": p["status"],
+            "label": html.escape(p["titel"]),
+            "popup": _popup(
+                p["titel"],
+                [
+                    ("Status", p["status"]),
+                    ("Categorie", p["categorie"]),
+                    ("Ingediend", (p["ingediend"] or "")[:10]),
+                    ("Steun", p["steun"]),
+                    ("Reacties", p["reacties"]),
+                ],
+            ),
+        }
+        for fid, p in zip(proposals.ids, proposals.properties)
+    ]
+    features = _features(proposals, properties)
+    points = [f for f in features if f["geometry"]["type"] == "Point"]
+    others = [f for f in features if f["geometry"]["type"] != "Point"]
+    cluster = MarkerCluster(name="Voorstellen (punten)", options={"maxClusterRadius": 40})
+    cluster.default_js = [("markercluster", f"{static}/markercluster/leaflet.markercluster.js")]
+    cluster.default_css = [
+        ("markercluster_css", f"{static}/markercluster/MarkerCluster.css"),
+        ("markercluster_default_css", f"{static}/markercluster/MarkerCluster.Default.css"),
+    ]
+    cluster.add_to(fmap)
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": points},
+        style_function=_proposal_style,
+        on_each_feature=_bind(depth),
+        marker=folium.CircleMarker(radius=6),
+        control=False,
+    ).add_to(cluster)
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": others},
+        name="Voorstellen (lijnen en vlakken)",
+        style_function=_proposal_style,
+        on_each_feature=_bind(depth),
+    ).add_to(fmap)
+
+
+def _proposal_style(feature: dict) -> dict:
+    colour = STATUS_COLOURS[feature["properties"]["status"]]
+    return {
+        "color": colour,
+        "fillColor": colour,
+        "fill": _area_or_point(feature),
+        "weight": 3,
+        "opacity": 1,
+        "fillOpacity": 0.7,
+    }
+
+
+def _koppelkans_layer(fmap: folium.Map, koppelkansen, depth: int) -> None:
+    properties = [
+        {
+            "laag": "koppelkans",
+            "id": code,
+            "label": html.escape(p["titel"]),
+            "popup": _popup(
+                p["titel"],
+                [
+                    ("Soort", p["soort"]),
+                    ("Planjaar", p["planjaar"]),
+                    ("Tussenliggende jaren", p["tussenliggende_jaren"]),
+                    ("Afstand (m)", p["afstand_m"]),
+                ],
+            ),
+        }
+        for code, p in zip(koppelkansen.ids, koppelkansen.properties)
+    ]
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": _features(koppelkansen, properties)},
+        name="Koppelkansen",
+        on_each_feature=_bind(depth),
+        marker=folium.CircleMarker(radius=11),
+        style_function=lambda f: {
+            "color": KOPPELKANS_COLOUR,
+            "weight": 4,
+            "dashArray": "6 4",
+            "fillColor": KOPPELKANS_COLOUR,
+            "fillOpacity": 0.15,
+        },
+    ).add_to(fmap)
+
+
+def _phase_filter(fmap: folium.Map, groups: list[folium.GeoJson]) -> None:
+    """A control with a checkbox per fase that shows or hides the projects in it."""
+    names = ", ".join(g.get_name() for g in groups)
+    boxes = "".join(
+        f'<label style="display: block"><input type="checkbox" value="{f}" checked> {f}</label>' for f in FASEN
+    )
+    script = f"""
+    document.addEventListener("DOMContentLoaded", function () {{
+      var layers = [{names}];
+      var all = layers.map(function (l) {{ return l.getLayers(); }});
+      var control = L.control({{position: "topleft"}});
+      control.onAdd = function () {{
+        var div = L.DomUtil.create("div", "leaflet-control-layers leaflet-control wijkplan-fasen");
+        div.innerHTML = '<b>Fase</b><br>{boxes}';
+        L.DomEvent.disableClickPropagation(div);
+        div.addEventListener("change", function () {{
+          var shown = Array.from(div.querySelectorAll("input:checked")).map(function (i) {{ return i.value; }});
+          layers.forEach(function (layer, n) {{
+            layer.clearLayers();
+            all[n].forEach(function (f) {{
+              if (shown.indexOf(f.feature.properties.fase) >= 0) {{ layer.addLayer(f); }}
+            }});
+          }});
+        }});
+        return div;
+      }};
+      control.addTo({fmap.get_name()});
+    }});"""
+    fmap.get_root().script.add_child(folium.Element(script))
+
+
+def _legend(fmap: folium.Map) -> None:
+    def swatch(colour: str, label: str) -> str:
+        return f'<i style="background:{colour}"></i>{html.escape(label)}<br>'
+
+    content = (
+        "<b>Projecten (thema)</b><br>"
+        + "".join(swatch(c, t) for t, c in THEMA_COLOURS.items())
+        + "<b>Voorstellen (status)</b><br>"
+        + "".join(
+            swatch(c, s)
+            for s, c in STATUS_COLOURS.items()
+            if s in ("gepubliceerd", "in uitwerking", "in uitvoering", "gerealiseerd", "afgewezen")
+        )
+        + f"<b>Koppelkans</b><br>{swatch(KOPPELKANS_COLOUR, 'voorstel of project bij gepland werk')}"
+    )
+    style = """<style>.wijkplan-legenda {background: white; padding: 6px 8px; font: 12px sans-serif;
+      border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.4)}
+      .wijkplan-legenda i {display: inline-block; width: 12px; height: 12px; margin-right: 5px}
+      .wijkplan-tabel {font: 13px sans-serif; margin: 1em} .wijkplan-tabel table {border-collapse: collapse}
+      .wijkplan-tabel td, .wijkplan-tabel th {border: 1px solid #ccc; padding: 2px 6px; text-align: left}</style>"""
+    fmap.get_root().header.add_child(folium.Element(style))
+    script = f"""
+    document.addEventListener("DOMContentLoaded", function () {{
+      var legend = L.control({{position: "bottomright"}});
+      legend.onAdd = function () {{
+        var div = L.DomUtil.create("div", "wijkplan-legenda");
+        div.setAttribute("aria-label", "Legenda");
+        div.innerHTML = '{content}';
+        return div;
+      }};
+      legend.addTo({fmap.get_name()});
+    }});"""
+    fmap.get_root().script.add_child(folium.Element(script))
+
+
+def _title(fmap: folium.Map, area: Area) -> None:
+    kind = {"stad": "Gemeente", "wijk": "Wijk", "buurt": "Buurt"}[area.kind]
+    fmap.get_root().header.add_child(
+        folium.Element(f'<title>{kind} {html.escape(area.name)} – wijkplan</title><link rel="icon" href="data:,">')
+    )
+
+
+def _tables(area: Area, projects, proposals, koppelkansen) -> str:
+    """The same features as tables under the map: the accessible alternative."""
+
+    def table(caption: str, heads: list[str], rows: list[list]) -> str:
+        head = "".join(f"<th scope='col'>{h}</th>" for h in heads)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
+            for row in rows
+        )
+        return f"<table><caption><b>{caption}</b> ({len(rows)})</caption><tr>{head}</tr>{body}</table>"
+
+    parts = [
+        table(
+            "Projecten",
+            ["Titel", "Thema", "Fase", "Planjaar", "Start", "Eind"],
+            [[p["titel"], p["thema"], p["fase"], p["planjaar"], p["start"], p["eind"]] for p in projects.properties],
+        ),
+        table(
+            "Voorstellen",
+            ["Titel", "Soort", "Categorie", "Status", "Steun", "Ingediend"],
+            [
+                [p["titel"], p["soort"], p["categorie"], p["status"], p["steun"], (p["ingediend"] or "")[:10]]
+                for p in proposals.properties
+            ],
+        ),
+        table(
+            "Koppelkansen",
+            ["Titel", "Soort", "Planjaar", "Afstand (m)"],
+            [[p["titel"], p["soort"], p["planjaar"], p["afstand_m"]] for p in koppelkansen.properties],
+        ),
+    ]
+    heading = {"stad": "Gemeente", "wijk": "Wijk", "buurt": "Buurt"}[area.kind]
+    return f'<section class="wijkplan-tabel"><h1>{heading} {html.escape(area.name)}</h1>{"".join(parts)}</section>\n'
+
+
+# -- files ------------------------------------------------------------------------------
+def build(
+    store: Store, policy: Policy, directory: str | Path, only: set[str] | None = None, progress: bool = False
+) -> list[Path]:
+    """Write the maps (all, or only the areas whose codes are given, and the city) and the index."""
+    directory = Path(directory)
+    layers = Layers.read(store, policy)
+    chosen = [a for a in areas(layers) if only is None or a.code is None or a.code in only]
+    written = []
+    for area in tqdm(chosen, desc="kaarten", unit="kaart", disable=not progress):
+        written.append(_write(directory / area.path, render(layers, area, policy.kaarten.ondergrond)))
+    _write(directory / "index.html", index(areas(layers)))
+    return written
+
+
+def _write(path: Path, text: str) -> Path:
+    """Write a file whole: readers see the old page or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+    return path
+
+
+def index(all_areas: list[Area]) -> str:
+    """The page that links every map."""
+
+    def items(kind: str) -> str:
+        return "".join(
+            f'<li><a href="{a.path}">{html.escape(a.name)}</a> ({html.escape(a.code)})</li>'
+            for a in all_areas
+            if a.kind == kind
+        )
+
+    city = next(a for a in all_areas if a.kind == "stad")
+    return (
+        f'<!DOCTYPE html><html lang="nl"><head><meta charset="utf-8"><title>Kaarten – wijkplan</title>'
+        f'<link rel="icon" href="data:,"></head>'
+        f'<body style="font: 15px sans-serif; margin: 2em"><h1>Kaarten van {html.escape(city.name)}</h1>'
+        f'<p><a href="{city.path}">De hele gemeente</a></p><h2>Wijken</h2><ul>{items("wijk")}</ul>'
+        f"<h2>Buurten</h2><ul>{items('buurt')}</ul></body></html>"
+    )
+
+
+class Refresher:
+    """Rebuilds, in a thread of its own, the maps of the areas that writes touched: a write only
+    notes its wijk and buurt, so requests never wait for a map. Does nothing before the maps exist."""
+
+    def __init__(self, store: Store, policy: Policy, directory: str | Path):
+        self.store, self.policy, self.directory = store, policy, Path(directory)
+        self._pending: set[str] = set()
+        self._wake = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="kaarten", daemon=True)
+        self._thread.start()
+
+    def touched(self, codes) -> None:
+        """Note the wijk and buurt codes whose maps a write changed."""
+        if not (self.directory / "index.html").exists():
+            return
+        with self._wake:
+            self._pending.update(c for c in codes if c)
+            self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._pending:
+                    self._wake.wait()
+                codes, self._pending = self._pending, set()
+            try:
+                build(self.store, self.policy, self.directory, only=codes)
+            except Exception:
+                logging.getLogger(__name__).exception("rebuilding the maps of %s failed", sorted(codes))
