@@ -13,7 +13,7 @@ from conftest import serving
 from playwright.sync_api import sync_playwright
 
 from geoservice.domain.policy import Policy
-from geoservice.publish import maps
+from geoservice.publish import follower, maps
 from geoservice.store import GeoPackageStore, Query
 
 CHROMIUM = "/usr/bin/chromium"
@@ -69,7 +69,7 @@ def mapped(tmp_path_factory, demo_path):
             )
         ],
     )
-    maps.build(store, Policy(), directory / "maps")
+    follower.rebuild(store, Policy(), directory / "maps")
     with serving(str(path), directory, maps=directory / "maps") as server:
         yield server, store, directory / "maps"
 

@@ -3,6 +3,7 @@ document; the service's own routes for features and conformance."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -34,7 +35,8 @@ from geoservice.participation.access import Access, Forbidden, InvalidParticipan
 from geoservice.participation.tokens import Tokens, Unauthorized
 from geoservice.publish import catalogue, downloads, qgis
 from geoservice.publish.downloads import Downloads, NoSuchDownload
-from geoservice.publish.maps import STATIC, Refresher, tile_host
+from geoservice.publish.follower import MapFollower
+from geoservice.publish.maps import STATIC, tile_host
 from geoservice.query.cql2 import FilterError
 from geoservice.query.params import BadRequest
 from geoservice.settings import Settings
@@ -287,13 +289,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     api = API(config, openapi.document(config))
     policy = Policy.load(settings.policy)
     service = ServiceRoutes(
-        store,
-        api,
-        Access(Tokens(settings.tokens), policy),
-        policy,
-        Refresher(store, policy, settings.maps),
-        settings.query_budget_s,
+        store, api, Access(Tokens(settings.tokens), policy), policy, Path(settings.maps), settings.query_budget_s
     )
+    follower = MapFollower(store, policy, settings.maps, settings.maps_interval_s)
     middleware = [
         Middleware(Guard),
         Middleware(
@@ -313,4 +311,20 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         Route("/downloads/wijken/{wijk}.gpkg", downloads.wijk),
         Route("/downloads/{name}.{fmt}", downloads.file),
     ]
-    return Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS)
+    return Starlette(
+        routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=_following(follower)
+    )
+
+
+def _following(follower: MapFollower):
+    """The app's lifespan: the maps follow the store's change log while the service runs."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        follower.start()
+        try:
+            yield
+        finally:
+            follower.stop()
+
+    return lifespan

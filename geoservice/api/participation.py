@@ -13,7 +13,6 @@ from geoservice.api.http import HttpError, caller_of, json_response
 from geoservice.api.routes import ServiceRoutes, number_id, private_headers, write_members
 from geoservice.derived import analysis
 from geoservice.domain.model import MODERATOR, PARTICIPATION, VOORSTELLEN
-from geoservice.domain.validation import check_properties
 from geoservice.store import participation
 
 
@@ -39,7 +38,6 @@ class ParticipationRoutes:
         actor = self.features.access.actor(caller_of(request), VOORSTELLEN, "steunen")
         write = participation.support if request.method == "POST" else participation.withdraw_support
         changed, count = await run_in_threadpool(write, store, feature_id, actor)
-        await self._touched(feature_id)
         return json_response(
             {"voorstel": feature_id, "steun": count, "gewijzigd": changed},
             status=201 if request.method == "POST" and changed else 200,
@@ -68,7 +66,6 @@ class ParticipationRoutes:
         count = await run_in_threadpool(
             participation.moderate_reaction, self.features.store, feature_id, reaction_id, body.get("status"), actor
         )
-        await self._touched(feature_id)
         return json_response({"id": reaction_id, "voorstel": feature_id, "status": body["status"], "reacties": count})
 
     async def similar(self, request: Request) -> Response:
@@ -81,15 +78,6 @@ class ParticipationRoutes:
             analysis.similar_proposals, self.features.store, self.features.policy, properties, geometry
         )
         return json_response({"vergelijkbaar": self.features.linked(found)})
-
-    async def _touched(self, feature_id: int) -> None:
-        """The proposal's support or reactions changed: so do the maps of its wijk and buurt."""
-        areas = await run_in_threadpool(self.features._areas_of_feature, VOORSTELLEN, feature_id)
-        self.features.maps.touched(areas)
-
-    def _validate(self, properties: dict, geometry) -> None:
-        check_properties(VOORSTELLEN, properties)
-        self.features.store._checked_geometries(VOORSTELLEN, [geometry])
 
     async def _object(self, request: Request, members: set) -> dict:
         body = await self.features._json_body(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 from dataclasses import dataclass
+from pathlib import Path
 
 import orjson
 import shapely
@@ -31,7 +32,6 @@ from geoservice.domain.policy import Policy
 from geoservice.domain.validation import Conflict, check_text
 from geoservice.participation.access import Access, Viewer
 from geoservice.publish import geojson, jsonfg
-from geoservice.publish.maps import Refresher
 from geoservice.query import crs, params
 from geoservice.store import NotFound, Store, private
 from geoservice.store.private import Private
@@ -127,7 +127,7 @@ class ServiceRoutes:
     api: object
     access: Access
     policy: Policy
-    maps: Refresher
+    maps: Path  # the folder of the built maps
     read_budget_s: float | None = None  # the longest one read of features may take
 
     # -- entry points ------------------------------------------------------------------
@@ -308,7 +308,7 @@ class ServiceRoutes:
                 "application/json",
                 f"De collectie {collection.name}",
             ),
-            *related.links(self._base(), collection, page.ids[0], page.properties[0], self.maps.directory),
+            *related.links(self._base(), collection, page.ids[0], page.properties[0], self.maps),
         ]
         return feature
 
@@ -342,7 +342,6 @@ class ServiceRoutes:
             self.store.insert, collection.name, [(properties, geometry)], actor, details, None, self._note(extra)
         )
         response = await self._written(request, collection, new_id)
-        self.maps.touched(self.areas_of(response["properties"]))
         if collection is VOORSTELLEN:
             similar = await run_in_threadpool(analysis.similar_proposals, self.store, self.policy, properties, geometry)
             response["vergelijkbaar"] = self.linked(similar)
@@ -370,12 +369,10 @@ class ServiceRoutes:
                     self.store.update,
                 )
             guard = self._own(feature_id, actor.participant, ("ingediend",), "changed")
-        before = await run_in_threadpool(self._areas_of_feature, collection, feature_id)
         await run_in_threadpool(
             write, collection.name, feature_id, properties, geometry, actor, self._note(extra), guard
         )
         written = await self._written(request, collection, feature_id)
-        self.maps.touched(before | self.areas_of(written["properties"]))
         return self._geojson(written, params.output_crs(request.query_params))
 
     async def _delete(self, request: Request, collection: Collection) -> Response:
@@ -384,21 +381,8 @@ class ServiceRoutes:
         guard = (
             self._own(feature_id, actor.participant, WITHDRAWABLE, "withdrawn") if actor.role == PARTICIPATION else None
         )
-        before = await run_in_threadpool(self._areas_of_feature, collection, feature_id)
         await run_in_threadpool(self.store.delete, collection.name, feature_id, actor, None, guard)
-        self.maps.touched(before)
         return Response(status_code=204)
-
-    @staticmethod
-    def areas_of(properties: dict) -> set:
-        """The wijk and buurt whose maps show a feature."""
-        return {properties.get("wijkcode"), properties.get("buurtcode")} - {None}
-
-    def _areas_of_feature(self, collection: Collection, feature_id) -> set:
-        try:
-            return self.areas_of(self.store.get(collection.name, feature_id, published_only=False).properties[0])
-        except NotFound:
-            return set()
 
     async def _written(self, request: Request, collection: Collection, feature_id) -> dict:
         """The feature as stored, for the one who wrote it."""

@@ -20,7 +20,7 @@ from geoservice.domain.model import ALL_TYPES, BUDGET_STATUSES, COLLECTIONS, KOP
 from geoservice.domain.policy import Policy
 from geoservice.domain.validation import TYPE_IDS
 from geoservice.query.filters import all_of, equals, intersects
-from geoservice.store import Query, Store
+from geoservice.store import Query, Store, changes
 
 SOURCES = ("projecten", "voorstellen")
 TITLE_PART = 180  # characters of each title a koppelkans quotes
@@ -49,6 +49,7 @@ def refresh(store: Store, policy: Policy, name: str, year: int | None = None) ->
                 return  # another process did it meanwhile
             compute(store, tx, policy, year)
             tx.execute("UPDATE afgeleid SET bron = ? WHERE naam = ?", (stamp, name))
+            store.announce(tx, name, changes.DERIVED, [], set(), public=True)
     except Exception:
         _FAILED[(store.location, name)] = stamp
         log.exception("deriving %s failed; the data derived before stays in place", name)
@@ -192,14 +193,7 @@ def _refresh_wijken(store: Store, tx, policy: Policy, year: int) -> None:
     projects, _ = _frame(store, "projecten")
     proposals, _ = _frame(store, "voorstellen", published_only=True)
     summaries = wijk_summaries(wijken["wijkcode"], projects, proposals, policy, year)
-    fields = [f for f in WIJKEN.fields if f.name in next(iter(summaries.values()), {})]
-    assignments = ", ".join(f'"{f.name}" = ?' for f in fields)
-    for code, summary in summaries.items():
-        tx.execute(
-            f"UPDATE wijken SET {assignments} WHERE wijkcode = ?",
-            (*(store._encode_value(f, summary[f.name]) for f in fields), code),
-        )
-    store.touch(tx, "wijken", [])
+    store.set_values(tx, WIJKEN, "wijkcode", summaries)
 
 
 def wijk_summaries(wijkcodes, projects, proposals, policy: Policy, year: int) -> dict[str, dict]:

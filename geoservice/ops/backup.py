@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from geoservice.domain.model import TABLES
-from geoservice.store import GeoPackageStore, Query, Store, geopackage, private, staging
+from geoservice.store import GeoPackageStore, Query, Store, changes, geopackage, private, staging
 
 PRIVATE_TABLES = [statement.split()[2] for statement in private.TABLES if statement.startswith("CREATE TABLE")]
 
@@ -37,12 +37,7 @@ def copy(source: Store, target: Store) -> None:
     """Every feature (with its id) and every private row of source into an empty target."""
     with target.transaction() as tx:
         for collection in TABLES.values():
-            page = source.query(Query.every(collection.name, published_only=False))
-            if page.ids:
-                fids = page.ids if collection.id_field == "id" else None
-                target._insert_rows(
-                    tx, collection, page.geometries, [target._row(collection, p) for p in page.properties], fids
-                )
+            target.copy_in(tx, collection, source.query(Query.every(collection.name, published_only=False)))
         for table in PRIVATE_TABLES:
             rows = source.read(f"SELECT * FROM {table}")
             if rows:
@@ -52,4 +47,6 @@ def copy(source: Store, target: Store) -> None:
                         f"INSERT INTO {table} VALUES ({marks})",
                         tuple(bytes(v) if isinstance(v, memoryview) else v for v in row),
                     )
-        target._continue_ids(tx)
+        target.continue_ids(tx)
+        for collection in TABLES:
+            target.announce(tx, collection, changes.RESTORED, [], changes.EVERYWHERE, True)

@@ -48,11 +48,11 @@ def _maps(args, settings: Settings) -> None:
     import time
 
     from geoservice.domain.policy import Policy
-    from geoservice.publish import maps
+    from geoservice.publish import follower
     from geoservice.store import open_store
 
     started = time.perf_counter()
-    written = maps.build(open_store(settings.store), Policy.load(settings.policy), settings.maps, progress=True)
+    written = follower.rebuild(open_store(settings.store), Policy.load(settings.policy), settings.maps, progress=True)
     print(f"{len(written)} maps and their index written to {settings.maps} in {time.perf_counter() - started:.1f} s")
 
 
@@ -75,12 +75,15 @@ def _restore(args, settings: Settings) -> None:
 
 
 def _import(args, settings: Settings) -> None:
+    from geoservice.domain.policy import Policy
     from geoservice.ops import importer
+    from geoservice.publish import follower
     from geoservice.store import open_store
 
+    store = open_store(settings.store)
     try:
         report = importer.load(
-            open_store(settings.store),
+            store,
             args.file,
             args.collectie,
             importer.Mapping.load(args.mapping),
@@ -92,6 +95,9 @@ def _import(args, settings: Settings) -> None:
     print("\n".join(report.lines()))
     if report.rejected and not args.skip_invalid:
         raise SystemExit("nothing stored: mend the rejected rows, or use --skip-invalid to store the others")
+    rebuilt = follower.catch_up(store, Policy.load(settings.policy), settings.maps)
+    if rebuilt:
+        print(f"{len(rebuilt)} maps rebuilt in {settings.maps}")
 
 
 def _serve(args, settings: Settings) -> None:

@@ -9,9 +9,9 @@ text reaches a page only escaped: in popups, tooltips and the tables under the m
 from __future__ import annotations
 
 import html
-import logging
+import os
 import re
-import threading
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -474,17 +474,19 @@ def build(
     chosen = [a for a in areas(layers) if only is None or a.code is None or a.code in only]
     written = []
     for area in tqdm(chosen, desc="kaarten", unit="kaart", disable=not progress):
-        written.append(_write(directory / area.path, render(layers, area, policy.kaarten.ondergrond)))
-    _write(directory / "index.html", index(areas(layers)))
+        written.append(write_whole(directory / area.path, render(layers, area, policy.kaarten.ondergrond)))
+    write_whole(directory / "index.html", index(areas(layers)))
     return written
 
 
-def _write(path: Path, text: str) -> Path:
-    """Write a file whole: readers see the old page or the new one, never half of one."""
+def write_whole(path: Path, text: str) -> Path:
+    """Write a file whole: readers see the old page or the new one, never half of one (also when
+    two processes write it at once)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, suffix=".partial", delete=False) as f:
+        f.write(text)
+    os.chmod(f.name, 0o644)  # readable as any other page
+    Path(f.name).replace(path)
     return path
 
 
@@ -506,34 +508,3 @@ def index(all_areas: list[Area]) -> str:
         f'<p><a href="{city.path}">De hele gemeente</a></p><h2>Wijken</h2><ul>{items("wijk")}</ul>'
         f"<h2>Buurten</h2><ul>{items('buurt')}</ul></body></html>"
     )
-
-
-class Refresher:
-    """Rebuilds, in a thread of its own, the maps of the areas that writes touched: a write only
-    notes its wijk and buurt, so requests never wait for a map. Does nothing before the maps exist."""
-
-    def __init__(self, store: Store, policy: Policy, directory: str | Path):
-        self.store, self.policy, self.directory = store, policy, Path(directory)
-        self._pending: set[str] = set()
-        self._wake = threading.Condition()
-        self._thread = threading.Thread(target=self._run, name="kaarten", daemon=True)
-        self._thread.start()
-
-    def touched(self, codes) -> None:
-        """Note the wijk and buurt codes whose maps a write changed."""
-        if not (self.directory / "index.html").exists():
-            return
-        with self._wake:
-            self._pending.update(c for c in codes if c)
-            self._wake.notify()
-
-    def _run(self) -> None:
-        while True:
-            with self._wake:
-                while not self._pending:
-                    self._wake.wait()
-                codes, self._pending = self._pending, set()
-            try:
-                build(self.store, self.policy, self.directory, only=codes)
-            except Exception:
-                logging.getLogger(__name__).exception("rebuilding the maps of %s failed", sorted(codes))

@@ -28,7 +28,7 @@ from geoservice.domain.validation import (
 from geoservice.query.cql2sql import Dialect, Sql, to_sql
 from geoservice.query.filters import published
 from geoservice.query.selection import Page, Query
-from geoservice.store import history, participation, private, references
+from geoservice.store import changes, history, participation, private, references
 from geoservice.store.private import Actor, Private
 from geoservice.store.values import DECODED_KINDS, decode_value
 
@@ -231,7 +231,7 @@ class Store:
         for given, _ in features:
             check_settable(collection, given)
         props = [check_properties(collection, {**history.first_state(collection), **p}) for p, _ in features]
-        located = self._checked_geometries(collection, [g for _, g in features])
+        located = self.checked_geometries(collection, [g for _, g in features])
         geoms = private.published_geometries(located, details)
         self._derive(collection, props, geoms)
         trails = trails or [history.created_now(collection, p, actor, note) for p in props]
@@ -244,6 +244,7 @@ class Store:
             history.record_trails(self, tx, collection, ids, props, geoms, trails)
             private.remember(tx, ids, located, geoms, details, actor)
             private.audit(tx, actor, "aanmaken", collection.name, ids)
+            self._announce_states(tx, collection, changes.CREATED, ids, *props)
         return ids
 
     def replace(
@@ -300,6 +301,7 @@ class Store:
             history.record_deletion(self, tx, collection, feature_id, current, actor, note)
             private.forget(tx, collection, feature_id)
             private.audit(tx, actor, "verwijderen", collection.name, [feature_id])
+            self._announce_states(tx, collection, changes.DELETED, [feature_id], current.properties[0])
 
     def _rewrite(self, collection_name: str, feature_id, actor: Actor, note, guard, given: dict, build) -> None:
         """Replace a feature by what build makes of the current one, in one transaction that holds
@@ -312,7 +314,7 @@ class Store:
             check_settable(collection, given, old)
             properties, geometry = build(current)
             props = check_properties(collection, properties)
-            [located] = self._checked_geometries(collection, [geometry])
+            [located] = self.checked_geometries(collection, [geometry])
             check_transition(collection, old, props)
             references.check_links(tx, collection, [props])
             _, shown = private.kept_generalised(tx, collection, feature_id, located, current.geometries[0])
@@ -323,6 +325,7 @@ class Store:
             history.record_change(self, tx, collection, feature_id, old, props, shown, actor, note, moment)
             participation.follow_merge(self, tx, collection, feature_id, old, props)
             private.audit(tx, actor, "wijzigen", collection.name, [feature_id])
+            self._announce_states(tx, collection, changes.CHANGED, [feature_id], old, props)
 
     def _locked(self, tx, collection: Collection, feature_id, guard=None) -> Page:
         """The current feature, its row held until the transaction ends and passed by the guard;
@@ -343,7 +346,41 @@ class Store:
             self._insert_rows(tx, collection, geoms, [self._row(collection, p) for p in props])
         self.touch(tx, collection.name, geoms)
 
-    def _checked_geometries(self, collection: Collection, geometries) -> np.ndarray:
+    def set_values(self, tx, collection: Collection, key: str, values: dict) -> None:
+        """Set fields the service derives, per feature: values maps a key field's value to {field: value}."""
+        for key_value, fields in values.items():
+            assignments = ", ".join(f'"{name}" = ?' for name in fields)
+            encoded = (self._encode_value(collection.field_map[name], value) for name, value in fields.items())
+            tx.execute(f'UPDATE "{collection.name}" SET {assignments} WHERE "{key}" = ?', (*encoded, key_value))
+        self.touch(tx, collection.name, [])
+
+    def copy_in(self, tx, collection: Collection, page: Page) -> None:
+        """Store features read from another store as they were (ids kept where the id is the row's)."""
+        if page.ids:
+            fids = page.ids if collection.id_field == "id" else None
+            rows = [self._row(collection, p) for p in page.properties]
+            self._insert_rows(tx, collection, page.geometries, rows, fids)
+
+    # -- the change log ------------------------------------------------------------------
+    def announce(self, tx, collection: str, kind: str, ids, areas: set[str] | None, public: bool) -> None:
+        """Append a change to the change log, as the last statement of the write's transaction."""
+        self._serialise_announcements(tx)
+        changes.append(tx, private.now(), collection, kind, ids, areas, public)
+
+    def _announce_states(self, tx, collection: Collection, kind: str, ids, *states: dict) -> None:
+        """Announce a change of features given their states before and after."""
+        self.announce(tx, collection.name, kind, ids, changes.areas_of(*states), changes.is_public(collection, *states))
+
+    def changes_since(self, sequence: int, limit: int = 1000) -> list[changes.Change]:
+        """The changes after a sequence number, oldest first."""
+        return changes.since(self, sequence, limit)
+
+    def last_change(self) -> int:
+        """The sequence number of the latest change (0 before any)."""
+        return changes.last(self)
+
+    def checked_geometries(self, collection: Collection, geometries) -> np.ndarray:
+        """Geometries as stored, if valid and (but for areas) inside the municipality."""
         geoms = normalise(collection, geometries)
         boundary = None
         if collection.storage_geometry_type != "MULTIPOLYGON":  # areas make the municipality; the rest lie in it
@@ -426,7 +463,10 @@ class Store:
         """Insert rows (and touch the table), with the fids given or new ones; the fids."""
         raise NotImplementedError
 
-    def _continue_ids(self, tx) -> None:
+    def _serialise_announcements(self, tx) -> None:
+        """Keep the change log's numbers in commit order (a no-op where writers are serial)."""
+
+    def continue_ids(self, tx) -> None:
         """After rows were inserted with their own ids: new ids follow the largest."""
         raise NotImplementedError
 

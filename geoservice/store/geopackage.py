@@ -21,7 +21,7 @@ import shapely
 from geoservice.domain.model import COLLECTIONS, TABLES, Collection, Field
 from geoservice.domain.validation import ValidationError, format_datetime
 from geoservice.query.cql2sql import Dialect, Sql
-from geoservice.store import gpkg, private
+from geoservice.store import changes, gpkg, private
 from geoservice.store.base import DIMENSION, STORAGE_SRID, Store, column_sql, indexed, stored_columns, with_dimensions
 
 SQL_TYPES = {
@@ -167,6 +167,7 @@ class GeoPackageStore(Store):
         self._local = threading.local()
         self._dialects = {name: SQLiteDialect(collection.table) for name, collection in COLLECTIONS.items()}
         self._add_dimensions()
+        self._add_change_log()
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -294,6 +295,13 @@ class GeoPackageStore(Store):
                 )
                 _index_dimension(conn, collection)
 
+    def _add_change_log(self) -> None:
+        """Stores made before writes were announced get the change log."""
+        conn = self._connection()
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (changes.TABLE,)).fetchall():
+            with _transaction(conn):
+                changes.create_table(conn, SQL_TYPES)
+
     def _delete_row(self, tx, collection, feature_id) -> None:
         tx.execute(f'DELETE FROM "{collection.name}" WHERE {self._key(collection)} = ?', (feature_id,))
         self.touch(tx, collection.name, [])
@@ -308,7 +316,7 @@ class GeoPackageStore(Store):
         ).fetchone()
         return row[0]
 
-    def _continue_ids(self, tx) -> None:
+    def continue_ids(self, tx) -> None:
         """New ids follow the largest already (AUTOINCREMENT does so by itself)."""
 
     def lock_row(self, tx, table: str, key: str, value) -> bool:
@@ -366,5 +374,6 @@ def create(path: str | os.PathLike) -> GeoPackageStore:
             if collection.mixed:
                 _index_dimension(conn, collection)
         private.create_tables(conn, SQL_TYPES)
+        changes.create_table(conn, SQL_TYPES)
     conn.close()
     return GeoPackageStore(path)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from geoservice.domain.model import REACTIE_STATUSSEN, SUPPORTABLE, VOORSTELLEN, Collection
 from geoservice.domain.validation import Conflict, ValidationError, check_text
+from geoservice.store import changes
 from geoservice.store.private import Actor, audit, now
 from geoservice.store.references import check_merge_target
 
@@ -29,6 +30,20 @@ def _public_status(store, tx, feature_id) -> str:
     if published is None:
         raise NoSuchProposal(f"voorstellen/{feature_id}")
     return status
+
+
+def _announce(store, tx, feature_id, kind: str, public: bool = True) -> None:
+    """Announce a change of a proposal's support or reactions, with the proposal's areas."""
+    store.announce(tx, VOORSTELLEN.name, kind, [feature_id], _areas(tx, feature_id), public)
+
+
+def _areas(tx, feature_id) -> set[str]:
+    """The wijk and buurt codes of a proposal."""
+    return {
+        c
+        for c in tx.execute("SELECT wijkcode, buurtcode FROM voorstellen WHERE fid = ?", (feature_id,)).fetchone()
+        if c
+    }
 
 
 def _recount(store, tx, feature_id) -> tuple[int, int]:
@@ -58,6 +73,7 @@ def support(store, feature_id: int, actor: Actor) -> tuple[bool, int]:
         count, _ = _recount(store, tx, feature_id)
         if added:
             audit(tx, actor, "steunen", VOORSTELLEN.name, [feature_id])
+            _announce(store, tx, feature_id, changes.SUPPORTED)
     return added, count
 
 
@@ -74,6 +90,7 @@ def withdraw_support(store, feature_id: int, actor: Actor) -> tuple[bool, int]:
         count, _ = _recount(store, tx, feature_id)
         if removed:
             audit(tx, actor, "steun intrekken", VOORSTELLEN.name, [feature_id])
+            _announce(store, tx, feature_id, changes.SUPPORTED)
     return removed, count
 
 
@@ -96,6 +113,7 @@ def react(store, feature_id: int, actor: Actor, text) -> int:
             (feature_id, actor.client, actor.participant, text, now()),
         ).fetchall()[0][0]
         audit(tx, actor, "reageren", "reacties", [reaction_id])
+        _announce(store, tx, feature_id, changes.REACTED, public=False)
     return reaction_id
 
 
@@ -116,6 +134,7 @@ def moderate_reaction(store, feature_id: int, reaction_id: int, status, actor: A
         tx.execute("UPDATE reacties SET status = ?, gepubliceerd = ? WHERE id = ?", (status, published, reaction_id))
         _, count = _recount(store, tx, feature_id)
         audit(tx, actor, f"reactie {status}", "reacties", [reaction_id])
+        _announce(store, tx, feature_id, changes.REACTED, public="gepubliceerd" in (status, row[0]))
     return count
 
 
@@ -141,6 +160,7 @@ def follow_merge(store, tx, collection: Collection, feature_id, old: dict, new: 
         (target, feature_id),
     )
     _recount(store, tx, target)
+    _announce(store, tx, target, changes.SUPPORTED)
 
 
 def load(store, supports: list[tuple[int, str, str]], reactions: list[tuple[int, str, str, str]], actor: Actor) -> None:
@@ -158,5 +178,10 @@ def load(store, supports: list[tuple[int, str, str]], reactions: list[tuple[int,
                 "VALUES (?, ?, ?, 'gepubliceerd', ?, ?)",
                 (fid, actor.client, text, submitted, published),
             )
-        for fid in sorted({s[0] for s in supports} | {r[0] for r in reactions}):
+        fids = sorted({s[0] for s in supports} | {r[0] for r in reactions})
+        areas = set()
+        for fid in fids:
             _recount(store, tx, fid)
+            areas |= _areas(tx, fid)
+        if fids:
+            store.announce(tx, VOORSTELLEN.name, changes.SUPPORTED, fids, areas, True)

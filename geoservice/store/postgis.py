@@ -19,7 +19,7 @@ from psycopg_pool import ConnectionPool
 from geoservice.domain.model import TABLES, Collection, Field
 from geoservice.domain.validation import ValidationError
 from geoservice.query.cql2sql import Dialect, Sql
-from geoservice.store import private
+from geoservice.store import changes, private
 from geoservice.store.base import DIMENSION, STORAGE_SRID, Store, column_sql, indexed, stored_columns, with_dimensions
 
 SQL_TYPES = {
@@ -47,6 +47,9 @@ class PostGISDialect(Dialect):
         return Sql(f"ST_{op.capitalize()}(geom, ST_GeomFromWKB(%s, {STORAGE_SRID}))", (shapely.to_wkb(geometry),))
 
 
+ANNOUNCEMENT_LOCK = 0x776A6B  # the advisory lock that orders announcements of changes
+
+
 class _Transaction:
     """A connection in a transaction that takes SQL with ? marks, like sqlite3."""
 
@@ -69,6 +72,7 @@ class PostGISStore(Store):
         self._dialect = PostGISDialect()
         self._local = threading.local()  # the connection of the thread's open transaction, if any
         self._add_dimensions()
+        self._add_change_log()
 
     def _add_dimensions(self) -> None:
         """Stores made before collections were split by geometry family get the dimension column."""
@@ -91,6 +95,18 @@ class PostGISStore(Store):
                 tx.execute(f'ALTER TABLE "{name}" ADD COLUMN "{DIMENSION}" smallint')
                 tx.execute(f'UPDATE "{name}" SET "{DIMENSION}" = ST_Dimension(geom)')
                 tx.execute(_DIMENSION_INDEX.format(table=name))
+
+    def _add_change_log(self) -> None:
+        """Stores made before writes were announced get the change log."""
+        tables = {
+            row[0]
+            for row in self.read(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", (self.schema,)
+            )
+        }
+        if tables and changes.TABLE not in tables:
+            with self.transaction() as tx:
+                changes.create_table(tx, SQL_TYPES)
 
     def close(self) -> None:
         self.pool.close()
@@ -213,7 +229,10 @@ class PostGISStore(Store):
         tx.execute(f'DELETE FROM "{collection.name}" WHERE {self._key(collection)} = ?', (feature_id,))
         self.touch(tx, collection.name, [])
 
-    def _continue_ids(self, tx) -> None:
+    def _serialise_announcements(self, tx) -> None:
+        tx.execute("SELECT pg_advisory_xact_lock(?)", (ANNOUNCEMENT_LOCK,))
+
+    def continue_ids(self, tx) -> None:
         """After rows came in with their own ids: new ids follow the largest."""
         for table in [*TABLES, "reacties", "auditlog"]:
             key = "fid" if table in TABLES else "id"
@@ -241,6 +260,7 @@ def create(url: str, schema: str = DEFAULT_SCHEMA) -> PostGISStore:
             for collection in TABLES.values():
                 _create_table(conn, collection)
             private.create_tables(_Transaction(conn), SQL_TYPES)
+            changes.create_table(_Transaction(conn), SQL_TYPES)
     return PostGISStore(url, schema)
 
 

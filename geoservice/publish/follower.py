@@ -1,0 +1,109 @@
+"""Maps that follow the store: the change log tells which areas public changes touched, and their
+maps are rebuilt, whichever process wrote (the service, `geoservice import`, a restore).
+
+The maps directory remembers the last change its maps reflect (`volgnummer`: its number and time).
+Catching up reads the changes after it, rebuilds the maps of the wijken and buurten they name (and
+the city), and then records the newest change read. A store whose log no longer holds that change
+was replaced (a restore, a new demo): then every map is rebuilt.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from geoservice.domain.policy import Policy
+from geoservice.publish import maps
+from geoservice.store import Store
+
+STATE = "volgnummer"  # in the maps directory: the number and time of the last change the maps reflect
+BATCH = 1000  # changes read at a time
+log = logging.getLogger(__name__)
+
+
+def rebuild(store: Store, policy: Policy, directory: str | Path, progress: bool = False) -> list[Path]:
+    """Build every map, and remember the change they reflect."""
+    latest = _latest(store)  # read first: a change during the build is applied next time
+    written = maps.build(store, policy, directory, progress=progress)
+    _record(Path(directory), latest)
+    return written
+
+
+def catch_up(store: Store, policy: Policy, directory: str | Path) -> list[Path]:
+    """Rebuild the maps of the areas changed since the maps were last brought up to date (nothing
+    before the maps exist); the maps written."""
+    directory = Path(directory)
+    if not (directory / "index.html").exists():
+        return []
+    applied = _applied(directory)
+    if applied is None or _change(store, applied[0]) != applied:
+        return rebuild(store, policy, directory)
+    codes, everything, newest = _touched(store, applied)
+    if newest == applied:
+        return []
+    written = []
+    if everything or codes:
+        written = maps.build(store, policy, directory, only=None if everything else codes)
+    _record(directory, newest)
+    return written
+
+
+def _touched(store: Store, applied: tuple) -> tuple[set[str], bool, tuple]:
+    """The area codes that public changes after applied touched, whether they may touch all, and
+    the newest change read."""
+    codes, everything, newest = set(), False, applied
+    while batch := store.changes_since(newest[0], BATCH):
+        newest = (batch[-1].sequence, batch[-1].moment)
+        for change in batch:
+            if change.public:
+                everything = everything or change.areas is None
+                codes |= change.areas or set()
+    return codes, everything, newest
+
+
+def _change(store: Store, sequence: int) -> tuple[int, str]:
+    """(number, time) of a change in the store's log; (0, "") for none."""
+    found = store.changes_since(sequence - 1, 1) if sequence else []
+    return (found[0].sequence, found[0].moment) if found and found[0].sequence == sequence else (0, "")
+
+
+def _latest(store: Store) -> tuple[int, str]:
+    return _change(store, store.last_change())
+
+
+def _applied(directory: Path) -> tuple[int, str] | None:
+    try:
+        number, _, moment = (directory / STATE).read_text().partition(" ")
+        return int(number), moment
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _record(directory: Path, change: tuple[int, str]) -> None:
+    maps.write_whole(directory / STATE, f"{change[0]} {change[1]}")
+
+
+class MapFollower:
+    """Catches the maps up with the store every interval_s seconds, in a thread of its own, so that
+    requests never wait for a map."""
+
+    def __init__(self, store: Store, policy: Policy, directory: str | Path, interval_s: float = 1.0):
+        self.store, self.policy, self.directory, self.interval_s = store, policy, Path(directory), interval_s
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kaarten", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self.interval_s):
+            try:
+                catch_up(self.store, self.policy, self.directory)
+            except Exception:  # a failed rebuild must not stop later ones
+                log.exception("catching the maps up with the store failed")

@@ -1,0 +1,101 @@
+"""The change log: every write announces itself in its own transaction, so whatever follows the
+store (map rebuilding, later feeds and webhooks) learns of every change, from any process.
+
+A change names the collection, the ids, its kind, the wijk and buurt codes it touched (before and
+after) and whether the public could see any of it. Sequence numbers grow in commit order: on
+PostgreSQL an announcement takes a transaction lock as the write's last statement, so a follower
+that has read up to n never sees a number below n appear later. The log is private: it names ids
+of unpublished proposals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+
+from geoservice.domain.model import Collection
+
+TABLE = "wijzigingen"
+CREATE = (
+    f"CREATE TABLE IF NOT EXISTS {TABLE} (volgnummer {{serial}}, tijdstip TEXT NOT NULL, collectie TEXT NOT NULL, "
+    "soort TEXT NOT NULL, ids TEXT NOT NULL, gebieden TEXT, openbaar INTEGER NOT NULL)"
+)
+EVERYWHERE = None  # the areas of a change that may touch any of them (a restore)
+
+# The kinds of change.
+CREATED, CHANGED, DELETED, SUPPORTED, REACTED, DERIVED, RESTORED = (
+    "aanmaken",
+    "wijzigen",
+    "verwijderen",
+    "steunen",
+    "reageren",
+    "afleiden",
+    "herstellen",
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One announced write."""
+
+    sequence: int
+    moment: str
+    collection: str
+    kind: str
+    ids: list
+    areas: frozenset[str] | None  # wijk and buurt codes; None: possibly all of them
+    public: bool
+
+
+def create_table(tx, types: dict) -> None:
+    tx.execute(CREATE.format(serial=types["serial"]))
+
+
+def areas_of(*properties: dict | None) -> set[str]:
+    """The wijk and buurt codes of features (as they were and as they are)."""
+    return {p[name] for p in properties if p for name in ("wijkcode", "buurtcode") if p.get(name)}
+
+
+def is_public(collection: Collection, *properties: dict | None) -> bool:
+    """Whether the public could see any of these states of a feature."""
+    if collection.public_when is None:
+        return True
+    return any(p and p.get(collection.public_when) is not None for p in properties)
+
+
+def append(tx, moment: str, collection: str, kind: str, ids, areas: set[str] | None, public: bool) -> None:
+    """Append a change (Store.announce takes the lock that keeps numbers in commit order)."""
+    tx.execute(
+        f"INSERT INTO {TABLE} (tijdstip, collectie, soort, ids, gebieden, openbaar) VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            moment,
+            collection,
+            kind,
+            orjson.dumps(list(ids)).decode(),
+            None if areas is EVERYWHERE else orjson.dumps(sorted(areas)).decode(),
+            int(public),
+        ),
+    )
+
+
+def since(store, sequence: int, limit: int = 1000) -> list[Change]:
+    """The changes after sequence number sequence, oldest first."""
+    rows = store.read(
+        f"SELECT volgnummer, tijdstip, collectie, soort, ids, gebieden, openbaar FROM {TABLE} "
+        "WHERE volgnummer > ? ORDER BY volgnummer LIMIT ?",
+        (sequence, limit),
+    )
+    return [
+        Change(n, moment, name, kind, orjson.loads(ids), _areas(areas), bool(public))
+        for n, moment, name, kind, ids, areas, public in rows
+    ]
+
+
+def _areas(stored: str | None) -> frozenset[str] | None:
+    return EVERYWHERE if stored is None else frozenset(orjson.loads(stored))
+
+
+def last(store) -> int:
+    """The sequence number of the latest change (0 before any)."""
+    return store.read(f"SELECT coalesce(max(volgnummer), 0) FROM {TABLE}")[0][0]
