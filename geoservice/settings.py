@@ -1,21 +1,25 @@
-"""Settings of the service, read from the environment (prefix GEOSERVICE_)."""
+"""Settings of the service: typed, validated, read from the environment (prefix GEOSERVICE_)."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, fields
+from pydantic import ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PREFIX = "GEOSERVICE_"
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Where the store, configurations and client tokens are, the public URL of the service, and
-    the limits that keep one client from holding up the others."""
+class Settings(BaseSettings):
+    """Where the store, configurations and client tokens are, where and how the service listens,
+    and the limits that keep one client from holding up the others."""
 
-    store: str = "data/wijkplan.gpkg"
+    model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="forbid")
+
+    store: str = "data/wijkplan.gpkg"  # a GeoPackage path or a postgresql:// URL
     config: str = "config/pygeoapi.yml"
-    url: str = "http://127.0.0.1:5000"
+    url: str = "http://127.0.0.1:5000"  # the public URL of the service (links are made with it)
+    host: str = "127.0.0.1"
+    port: int = 5000
+    pool_size: int = 10  # PostgreSQL connections of one process
     tokens: str = "config/tokens.yml"
     policy: str = "config/wijkplan.yml"
     maps: str = "data/maps"
@@ -29,23 +33,26 @@ class Settings:
     max_connections: int = 2000  # open connections in all (at most what the process may open); beyond: 503
     connections_per_address: int = 100  # open connections from one address (0: no limit, behind a proxy)
 
+    @field_validator("port")
+    @classmethod
+    def _a_port(cls, port: int) -> int:
+        if not 0 < port < 65536:
+            raise ValueError("a TCP port is from 1 to 65535")
+        return port
+
+    @field_validator("pool_size", "max_head_bytes", "max_connections")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
     @classmethod
     def from_env(cls, **overrides) -> Settings:
-        """Settings from the GEOSERVICE_ variables (GEOSERVICE_STORE, GEOSERVICE_QUERY_BUDGET_S, ...),
-        then the overrides."""
-        types = {f.name: f.type for f in fields(cls)}
-        values = {
-            name: _typed(name, os.environ[PREFIX + name.upper()], types[name])
-            for name in types
-            if PREFIX + name.upper() in os.environ
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
-
-
-def _typed(name: str, text: str, kind: str):
-    converters = {"int": int, "float": float, "str": str}
-    try:
-        return converters[kind](text)
-    except ValueError:
-        raise SystemExit(f"{PREFIX}{name.upper()}: {text!r} is not a valid {kind}") from None
+        """Settings from the GEOSERVICE_ variables, then the overrides given (None: not given); a
+        value that is not valid stops the program with a message naming the variable."""
+        try:
+            return cls(**{name: value for name, value in overrides.items() if value is not None})
+        except ValidationError as error:
+            problems = "; ".join(f"{PREFIX}{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors())
+            raise SystemExit(problems) from None

@@ -2,6 +2,7 @@
 
 import pytest
 
+from geoservice.domain.lifecycle import allowed_transition
 from geoservice.domain.model import (
     CATEGORIEEN,
     COLLECTIONS,
@@ -11,7 +12,6 @@ from geoservice.domain.model import (
     TABLES,
     THEMAS,
     VOORSTELLEN,
-    allowed_transition,
 )
 
 

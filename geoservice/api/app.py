@@ -27,11 +27,13 @@ from geoservice.api.config import load_config
 from geoservice.api.downloads import DownloadRoutes
 from geoservice.api.http import REQUEST_ID, Guard, HttpError, PageSecurity, error_response, request_id_of, with_links
 from geoservice.api.participation import ParticipationRoutes
-from geoservice.api.routes import ServiceRoutes, check_page_parameters
+from geoservice.api.rendering import check_page_parameters
+from geoservice.api.routes import ServiceRoutes
+from geoservice.domain.lifecycle import Forbidden, NotVisible
 from geoservice.domain.model import COLLECTIONS
 from geoservice.domain.policy import Policy
 from geoservice.domain.validation import Conflict, ValidationError
-from geoservice.participation.access import Access, Forbidden, InvalidParticipant, TooManyRequests
+from geoservice.participation.access import Access, InvalidParticipant, TooManyRequests
 from geoservice.participation.tokens import Tokens, Unauthorized
 from geoservice.publish import catalogue, downloads, qgis
 from geoservice.publish.downloads import Downloads, NoSuchDownload
@@ -266,6 +268,7 @@ EXCEPTION_HANDLERS = {
     ValidationError: _problem(400, "InvalidValue"),
     Conflict: _problem(409, "Conflict"),
     NotFound: _problem(404, "NotFound", _not_found),
+    NotVisible: _problem(404, "NotFound", _not_found),
     Unauthorized: _problem(401, "Unauthorized", headers=lambda error: {"WWW-Authenticate": 'Bearer realm="wijkplan"'}),
     Forbidden: _problem(403, "Forbidden"),
     InvalidParticipant: _invalid_participant,
@@ -284,7 +287,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     """The service for these settings (by default from the environment), on their store or the
     store given."""
     settings = settings or Settings.from_env()
-    store = store or open_store(settings.store)
+    store = store or open_store(settings.store, settings.pool_size)
     config = load_config(settings, store)
     api = API(config, openapi.document(config))
     policy = Policy.load(settings.policy)

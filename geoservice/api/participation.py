@@ -9,10 +9,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from geoservice.api import bodies
 from geoservice.api.http import HttpError, caller_of, json_response
-from geoservice.api.routes import ServiceRoutes, number_id, private_headers, write_members
+from geoservice.api.rendering import private_headers
+from geoservice.api.routes import ServiceRoutes
 from geoservice.derived import analysis
+from geoservice.domain import lifecycle
 from geoservice.domain.model import MODERATOR, PARTICIPATION, VOORSTELLEN
+from geoservice.domain.validation import check_properties
 from geoservice.store import participation
 
 
@@ -55,7 +59,7 @@ class ParticipationRoutes:
         actor = self.features.access.actor(caller_of(request), VOORSTELLEN, "reageren")
         body = await self._object(request, {"tekst"})
         reaction_id = await run_in_threadpool(participation.react, store, feature_id, actor, body.get("tekst"))
-        url = f"{self.features._item_url(VOORSTELLEN, feature_id)}/reacties/{reaction_id}"
+        url = f"{self.features.pages.item_url(VOORSTELLEN, feature_id)}/reacties/{reaction_id}"
         return json_response({"id": reaction_id, "voorstel": feature_id, "status": "ingediend"}, 201, {"Location": url})
 
     async def reaction(self, request: Request) -> Response:
@@ -70,8 +74,8 @@ class ParticipationRoutes:
 
     async def similar(self, request: Request) -> Response:
         """A dry run of a submission: what would be refused, and the similar published proposals nearby."""
-        members = write_members(VOORSTELLEN, PARTICIPATION, creating=True)
-        properties, geometry, _ = await self.features._body(request, members, partial=False)
+        members = lifecycle.write_members(VOORSTELLEN, PARTICIPATION, creating=True)
+        properties, geometry, _ = await bodies.feature_body(request, members, partial=False)
         properties = {"status": "ingediend", **properties}
         await run_in_threadpool(self._validate, properties, geometry)
         found = await run_in_threadpool(
@@ -79,12 +83,16 @@ class ParticipationRoutes:
         )
         return json_response({"vergelijkbaar": self.features.linked(found)})
 
+    def _validate(self, properties: dict, geometry) -> None:
+        check_properties(VOORSTELLEN, properties)
+        self.features.store.checked_geometries(VOORSTELLEN, [geometry])
+
     async def _object(self, request: Request, members: set) -> dict:
-        body = await self.features._json_body(request)
+        body = await bodies.json_body(request)
         if not isinstance(body, dict) or set(body) - members:
             raise HttpError(400, "InvalidValue", f"body: expected an object with {', '.join(sorted(members))}")
         return body
 
     @staticmethod
     def _id(request: Request, key: str = "item_id") -> int:
-        return number_id(request.path_params[key], "voorstellen" if key == "item_id" else "reacties")
+        return bodies.number_id(request.path_params[key], "voorstellen" if key == "item_id" else "reacties")

@@ -437,11 +437,3 @@ def family_view(collection: Collection, family: Family) -> Collection:
 TABLES = {c.name: c for c in (WIJKEN, BUURTEN, PROJECTEN, VOORSTELLEN, KOPPELKANSEN, STATUSWIJZIGINGEN)}
 VIEWS = {view.name: view for c in TABLES.values() if c.mixed for view in (family_view(c, f) for f in c.families)}
 COLLECTIONS = {**TABLES, **VIEWS}
-
-
-def allowed_transition(collection: Collection, old: str, new: str) -> bool:
-    """Whether the lifecycle of the collection allows going from old to new (staying is allowed)."""
-    if collection.lifecycle is None:
-        return True
-    _, transitions = collection.lifecycle
-    return old == new or new in transitions.get(old, ())

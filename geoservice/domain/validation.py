@@ -19,7 +19,6 @@ from geoservice.domain.model import (
     SAFE_INTEGER,
     Collection,
     Field,
-    allowed_transition,
 )
 
 TYPE_IDS = {"Point": 0, "LineString": 1, "Polygon": 3, "MultiPoint": 4, "MultiLineString": 5, "MultiPolygon": 6}
@@ -196,15 +195,6 @@ def _check_consistency(collection: Collection, props: dict) -> None:
         props.get("samengevoegd_met") is not None
     ) and "samengevoegd_met" in collection.field_map:
         raise ValidationError("samengevoegd_met: required when status is samengevoegd, and only then")
-
-
-def check_transition(collection: Collection, old: dict, new: dict) -> None:
-    """Refuse a phase/status change that the domain's lifecycle does not allow."""
-    if collection.lifecycle is None:
-        return
-    key, _ = collection.lifecycle
-    if not allowed_transition(collection, old[key], new[key]):
-        raise ValidationError(f"{key}: cannot go from {old[key]!r} to {new[key]!r}")
 
 
 def _extent(geoms) -> np.ndarray:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import dataclasses
 import os
 from pathlib import Path
 
@@ -106,12 +105,12 @@ def _serve(args, settings: Settings) -> None:
     from geoservice.api.app import create_app
     from geoservice.api.server import protocol
 
-    url = settings.url if "GEOSERVICE_URL" in os.environ else f"http://{args.host}:{args.port}"
-    app = create_app(dataclasses.replace(settings, url=url))
+    url = settings.url if "GEOSERVICE_URL" in os.environ else f"http://{settings.host}:{settings.port}"
+    app = create_app(settings.model_copy(update={"url": url}))
     uvicorn.run(
         app,
-        host=args.host,
-        port=args.port,
+        host=settings.host,
+        port=settings.port,
         log_level="info",
         workers=1,
         log_config=_log_config(),
@@ -169,8 +168,8 @@ def parser() -> argparse.ArgumentParser:
     restore.set_defaults(run=_restore)
 
     serve = commands.add_parser("serve", help="serve the OGC API under uvicorn")
-    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
+    serve.add_argument("--host", help="address to listen on (default: GEOSERVICE_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: GEOSERVICE_PORT or 5000)")
     serve.set_defaults(run=_serve)
     token = commands.add_parser("token", help="issue a bearer token for a client that may write")
     token.add_argument("name", help="who gets the token (e.g. afdeling-wegen)")
@@ -182,7 +181,13 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     settings = Settings.from_env(
-        store=args.store, config=args.config, tokens=args.tokens, policy=args.policy, maps=args.maps
+        store=args.store,
+        config=args.config,
+        tokens=args.tokens,
+        policy=args.policy,
+        maps=args.maps,
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
     )
     args.run(args, settings)
 

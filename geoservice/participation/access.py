@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from limits import parse, storage, strategies
 
+from geoservice.domain.lifecycle import Forbidden
 from geoservice.domain.model import ANONYMOUS, MODERATOR, PARTICIPATION, PLANNER, Collection
 from geoservice.domain.policy import Policy
 from geoservice.participation.tokens import Client, Tokens, participant_key
@@ -36,10 +37,6 @@ PERMISSIONS = {
     ("voorstellen", "modereren"): (MODERATOR,),
 }
 LIMITED = {"aanmaken": "indienen", "steunen": "steunen", "reageren": "reageren"}
-
-
-class Forbidden(Exception):
-    """The client's role may not do this."""
 
 
 class InvalidParticipant(ValueError):

@@ -40,13 +40,13 @@ def store_exists(location: str) -> bool:
 
 
 @functools.cache
-def open_store(location: str) -> Store:
+def open_store(location: str, pool_size: int = 10) -> Store:
     """The store at a location, shared by everything in the process: a GeoPackage path, or a
-    postgresql:// URL for PostGIS."""
+    postgresql:// URL for PostGIS (with at most pool_size connections)."""
     if is_database(location):
         from geoservice.store.postgis import PostGISStore
 
-        return PostGISStore(location)
+        return PostGISStore(location, pool_size=pool_size)
     return GeoPackageStore(location)
 
 

@@ -16,13 +16,13 @@ from collections import OrderedDict
 import numpy as np
 import shapely
 
+from geoservice.domain.lifecycle import check_transition
 from geoservice.domain.model import COLLECTIONS, FAMILIES, SYSTEM, TABLES, VOORSTELLEN, Collection, Field
 from geoservice.domain.validation import (
     ValidationError,
     check_geometries,
     check_properties,
     check_settable,
-    check_transition,
     format_datetime,
 )
 from geoservice.query.cql2sql import Dialect, Sql, to_sql

@@ -6,14 +6,14 @@ recounts: `steun` and `reacties` stay exact however many clients write at once, 
 
 from __future__ import annotations
 
-from geoservice.domain.model import REACTIE_STATUSSEN, SUPPORTABLE, VOORSTELLEN, Collection
-from geoservice.domain.validation import Conflict, ValidationError, check_text
+from geoservice.domain import lifecycle
+from geoservice.domain.model import REACTIE_STATUSSEN, VOORSTELLEN, Collection
+from geoservice.domain.validation import ValidationError, check_text
 from geoservice.store import changes
 from geoservice.store.private import Actor, audit, now
 from geoservice.store.references import check_merge_target
 
 MAX_REACTION_LENGTH = 2000
-REACTION_TRANSITIONS = {"ingediend": ("gepubliceerd", "afgewezen"), "gepubliceerd": ("afgewezen",)}
 
 
 class NoSuchProposal(KeyError):
@@ -61,8 +61,7 @@ def support(store, feature_id: int, actor: Actor) -> tuple[bool, int]:
     """Add the participant's support (at most once): (whether it is new, the support count)."""
     with store.transaction() as tx:
         status = _public_status(store, tx, feature_id)
-        if status not in SUPPORTABLE:
-            raise Conflict(f"steun: a proposal that is {status} cannot be supported")
+        lifecycle.check_supportable(status)
         added = (
             tx.execute(
                 "INSERT INTO steunbetuigingen (voorstel, deelnemer, tijdstip) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
@@ -128,8 +127,7 @@ def moderate_reaction(store, feature_id: int, reaction_id: int, status, actor: A
         ).fetchone()
         if row is None:
             raise NoSuchProposal(f"voorstellen/{feature_id}/reacties/{reaction_id}")
-        if status != row[0] and status not in REACTION_TRANSITIONS.get(row[0], ()):
-            raise Conflict(f"status: cannot go from {row[0]!r} to {status!r}")
+        lifecycle.check_reaction_transition(row[0], status)
         published = now() if status == "gepubliceerd" else None
         tx.execute("UPDATE reacties SET status = ?, gepubliceerd = ? WHERE id = ?", (status, published, reaction_id))
         _, count = _recount(store, tx, feature_id)
