@@ -81,7 +81,7 @@ class ParticipationRoutes:
         found = await run_in_threadpool(
             analysis.similar_proposals, self.features.store, self.features.policy, properties, geometry
         )
-        return json_response({"vergelijkbaar": self.features.linked(found)})
+        return json_response({"vergelijkbaar": self.features.writing.linked(found)})
 
     def _validate(self, properties: dict, geometry) -> None:
         check_properties(VOORSTELLEN, properties)

@@ -7,8 +7,10 @@ import functools
 import os
 from pathlib import Path
 
-from geoservice.store.base import STORAGE_SRID, NotFound, Page, Query, QueryTimeout, Store
+from geoservice.query.selection import Page, Query
+from geoservice.store.base import STORAGE_SRID, Store
 from geoservice.store.geopackage import GeoPackageStore
+from geoservice.store.reading import NotFound, QueryTimeout
 
 __all__ = [
     "STORAGE_SRID",

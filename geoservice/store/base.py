@@ -1,4 +1,4 @@
-"""The store interface and what every backend shares: validation, derived fields, counting.
+"""The store interface and what every backend shares: validation, derived fields, the change log.
 
 A store holds the collections of the domain model in EPSG:28992. Reads return columns (ids,
 properties, shapely geometries) so that callers work vectorised; writes validate against the
@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import threading
-import time
-from collections import OrderedDict
 
 import numpy as np
 import shapely
 
 from geoservice.domain.lifecycle import check_transition
-from geoservice.domain.model import COLLECTIONS, FAMILIES, SYSTEM, TABLES, VOORSTELLEN, Collection, Field
+from geoservice.domain.model import SYSTEM, TABLES, Collection, Field
 from geoservice.domain.validation import (
     ValidationError,
     check_geometries,
@@ -25,23 +22,12 @@ from geoservice.domain.validation import (
     check_settable,
     format_datetime,
 )
-from geoservice.query.cql2sql import Dialect, Sql, to_sql
-from geoservice.query.filters import published
-from geoservice.query.selection import Page, Query
+from geoservice.query.selection import Page
 from geoservice.store import changes, history, participation, private, references
 from geoservice.store.private import Actor, Private
-from geoservice.store.values import DECODED_KINDS, decode_value
+from geoservice.store.reading import DIMENSION, NotFound, StoreReader
 
 STORAGE_SRID = 28992
-COUNT_CACHE_SIZE = 512
-
-
-class NotFound(KeyError):
-    """No feature with that id in that collection."""
-
-
-class QueryTimeout(Exception):
-    """A read that took longer than its time budget (and was stopped)."""
 
 
 SERVICE = Actor(SYSTEM, SYSTEM)
@@ -52,9 +38,6 @@ def column_sql(collection: Collection, f: Field, types: dict) -> str:
     unique = " UNIQUE" if f.name == collection.id_field else ""
     not_null = " NOT NULL" if f.required and not f.derived else ""
     return f'"{f.name}" {types[f.kind]}{not_null}{unique}'
-
-
-DIMENSION = "dimensie"  # kept with the features of a mixed collection: 0 points, 1 lines, 2 areas
 
 
 def stored_columns(collection: Collection) -> list[str]:
@@ -84,134 +67,8 @@ def normalise(collection: Collection, geometries) -> np.ndarray:
     return geoms
 
 
-class Store:
-    """Reading, writing and deriving, on top of a backend's primitives."""
-
-    def __init__(self):
-        self._areas = None
-        self._areas_version = None
-        self._counts: OrderedDict = OrderedDict()
-        self._counts_lock = threading.Lock()
-        self._budget = threading.local()  # the deadline of the thread's read, if it has one
-
-    # -- reading -----------------------------------------------------------------------
-    def query(self, q: Query) -> Page:
-        collection = COLLECTIONS[q.collection]
-        where = self._where(collection, q.filter, q.published_only, q.owner)
-        order = ", ".join([*(f'"{name}" {"ASC" if asc else "DESC"}' for name, asc in q.sortby), "fid"])
-        with self._within(q.budget_s):
-            rows = self._select(collection, where, order, q.limit, q.offset) if q.limit != 0 else []
-            if q.offset == 0 and (q.limit is None or len(rows) < q.limit):
-                matched = len(rows)
-            else:
-                matched = self._cached_count(collection, where)
-        return self._page(collection, rows, matched)
-
-    @contextlib.contextmanager
-    def _within(self, seconds: float | None):
-        """Reads in the block stop (QueryTimeout) once they have taken `seconds`."""
-        if seconds is None:
-            yield
-            return
-        self._budget.deadline = time.monotonic() + seconds
-        try:
-            yield
-        except Exception as error:
-            if self._timed_out(error):
-                raise QueryTimeout(f"the read took longer than {seconds:g} s") from None
-            raise
-        finally:
-            self._budget.deadline = None
-
-    def _remaining_s(self) -> float | None:
-        """Seconds left of the thread's read budget (None: no budget)."""
-        deadline = getattr(self._budget, "deadline", None)
-        return None if deadline is None else deadline - time.monotonic()
-
-    def get(self, collection_name: str, feature_id, published_only: bool = True, owner: str | None = None) -> Page:
-        """One feature by id; NotFound when it is not there (or not visible)."""
-        collection = COLLECTIONS[collection_name]
-        key = Sql(f"{self._key(collection)} = {self.dialect(collection).mark}", (feature_id,))
-        where = self._where(collection, None, published_only, owner)
-        rows = self._select(collection, Sql("(") + key + Sql(" AND ") + where + Sql(")"), "fid", 1, 0)
-        if not rows:
-            raise NotFound(f"{collection_name}/{feature_id}")
-        return self._page(collection, rows, 1)
-
-    def count(self, collection_name: str) -> int:
-        """All features of a collection, public or not."""
-        return self.query(Query(collection_name, limit=0, published_only=False)).number_matched
-
-    def _where(self, collection: Collection, filter_, published_only: bool, owner: str | None = None) -> Sql:
-        dialect = self.dialect(collection)
-        visible = to_sql(published(collection) if published_only else None, dialect)
-        if owner is not None and published_only and collection.table == VOORSTELLEN.name:  # kept per proposal
-            visible = Sql("(") + visible + Sql(" OR ") + private.owned_by(owner, dialect.mark) + Sql(")")
-        if collection.family is not None:  # one geometry family of a mixed collection
-            dimension = FAMILIES[collection.family].dimension
-            visible = visible + Sql(f' AND "{DIMENSION}" = {dialect.mark}', (dimension,))
-        return Sql("(") + to_sql(filter_, dialect) + Sql(" AND ") + visible + Sql(")")
-
-    def _cached_count(self, collection: Collection, where: Sql) -> int:
-        """numberMatched, counted once per filter and version of the table."""
-        key = (collection.table, where.text, where.params)
-        version = self.version(collection.table)
-        with self._counts_lock:
-            cached = self._counts.get(key)
-            if cached is not None and cached[0] == version:
-                self._counts.move_to_end(key)
-                return cached[1]
-        matched = self._count(collection, where)
-        with self._counts_lock:
-            self._counts[key] = (version, matched)
-            while len(self._counts) > COUNT_CACHE_SIZE:
-                self._counts.popitem(last=False)
-        return matched
-
-    def _page(self, collection: Collection, rows, matched: int) -> Page:
-        names = [f.name for f in collection.fields]
-        properties = [dict(zip(names, row[2:])) for row in rows]
-        for f in collection.fields:
-            if f.kind in DECODED_KINDS:
-                for p in properties:
-                    p[f.name] = decode_value(f, p[f.name])
-        if collection.id_field == "id":
-            ids = [row[0] for row in rows]
-        else:
-            ids = [p[collection.id_field] for p in properties]
-        return Page(ids, properties, self._decode_geometries([row[1] for row in rows]), matched)
-
-    @staticmethod
-    def _key(collection: Collection) -> str:
-        return "fid" if collection.id_field == "id" else f'"{collection.id_field}"'
-
-    # -- areas -------------------------------------------------------------------------
-    def areas(self):
-        """(buurtcodes, wijkcodes, STRtree of buurt geometries, municipality boundary), cached."""
-        version = self.version("buurten")
-        if self._areas is None or self._areas_version != version:
-            page = self.query(Query("buurten", limit=1_000_000))
-            geoms = page.geometries
-            codes = np.array([p["buurtcode"] for p in page.properties], dtype=object)
-            wijken = np.array([p["wijkcode"] for p in page.properties], dtype=object)
-            boundary = shapely.union_all(geoms).buffer(0.5) if len(geoms) else None
-            if boundary is not None:
-                shapely.prepare(boundary)
-            self._areas = codes, wijken, shapely.STRtree(geoms), boundary
-            self._areas_version = version
-        return self._areas
-
-    def locate(self, geoms) -> tuple[list, list]:
-        """Buurtcode and wijkcode of each geometry: the buurt holding its representative point."""
-        codes, wijken, tree, _ = self.areas()
-        points = shapely.point_on_surface(np.asarray(geoms, dtype=object))
-        geom_index, area_index = tree.query(points, predicate="intersects")
-        first = np.full(len(points), -1)
-        first[geom_index[::-1]] = area_index[::-1]
-        outside = np.flatnonzero(first < 0)
-        if len(outside):  # on the edge of the municipality: the nearest buurt
-            first[outside] = tree.query_nearest(points[outside], all_matches=False)[1]
-        return codes[first].tolist(), wijken[first].tolist()
+class Store(StoreReader):
+    """Writing and deriving, on top of a backend's primitives; reading is inherited."""
 
     # -- writing -----------------------------------------------------------------------
     def insert(
@@ -371,14 +228,6 @@ class Store:
         """Announce a change of features given their states before and after."""
         self.announce(tx, collection.name, kind, ids, changes.areas_of(*states), changes.is_public(collection, *states))
 
-    def changes_since(self, sequence: int, limit: int = 1000) -> list[changes.Change]:
-        """The changes after a sequence number, oldest first."""
-        return changes.since(self, sequence, limit)
-
-    def last_change(self) -> int:
-        """The sequence number of the latest change (0 before any)."""
-        return changes.last(self)
-
     def checked_geometries(self, collection: Collection, geometries) -> np.ndarray:
         """Geometries as stored, if valid and (but for areas) inside the municipality."""
         geoms = normalise(collection, geometries)
@@ -409,51 +258,11 @@ class Store:
         return [self._encode_value(f, props.get(f.name)) for f in collection.fields]
 
     # -- what a backend provides ---------------------------------------------------------
-    location: str  # the GeoPackage path or database URL, as open_store takes it
-
-    def dialect(self, collection: Collection) -> Dialect:
-        """How filters on this collection are written in the backend's SQL."""
-        raise NotImplementedError
-
-    def extent(self, collection_name: str):
-        """(minx, miny, maxx, maxy) of a collection in the storage CRS, None when empty."""
-        raise NotImplementedError
-
-    def close(self) -> None:
-        raise NotImplementedError
-
     @contextlib.contextmanager
     def transaction(self):
         """A write transaction, committed when the block succeeds, rolled back otherwise. It yields
         an object whose execute(sql, params) takes SQL with ? marks and returns a cursor. Reads in
         the same thread meanwhile run in the transaction."""
-        raise NotImplementedError
-
-    def read(self, sql: str, params=()) -> list:
-        """The rows of a query with ? marks."""
-        raise NotImplementedError
-
-    @contextlib.contextmanager
-    def snapshot(self):
-        """Reads in the block, in this thread, all see the store as it was when it began."""
-        raise NotImplementedError
-
-    def _select(self, collection: Collection, where: Sql, order: str, limit: int | None, offset: int) -> list:
-        """Rows (fid, geometry, *fields in model order)."""
-        raise NotImplementedError
-
-    def _count(self, collection: Collection, where: Sql) -> int:
-        raise NotImplementedError
-
-    def _timed_out(self, error: Exception) -> bool:
-        """Whether the error is the backend stopping a read whose budget ran out."""
-        raise NotImplementedError
-
-    def version(self, table: str):
-        """Changes whenever the table changes (for caches)."""
-        raise NotImplementedError
-
-    def _decode_geometries(self, raw: list) -> np.ndarray:
         raise NotImplementedError
 
     def _encode_value(self, f: Field, value):

@@ -1,0 +1,190 @@
+"""Reading features: items pages and single items (GeoJSON, JSON-FG, HTML), their queryables and
+schemas; what a reader sees depends on who reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from geoservice.api import bodies, related, schemas
+from geoservice.api.http import caller_of
+from geoservice.api.rendering import (
+    FEATURE_FORMATS,
+    MEDIA_TYPES,
+    Pages,
+    features_response,
+    format_of,
+    private_headers,
+    table_columns,
+)
+from geoservice.derived import analysis
+from geoservice.domain.model import COLLECTIONS, PLANNER, VOORSTELLEN, Collection
+from geoservice.domain.policy import Policy
+from geoservice.participation.access import Access, Viewer
+from geoservice.publish import geojson, jsonfg
+from geoservice.query import crs, params
+from geoservice.store import Store, private
+
+
+@dataclass
+class Reading:
+    """Answers to reads of a collection, straight from the store."""
+
+    store: Store
+    access: Access
+    policy: Policy
+    pages: Pages
+    maps: Path  # the folder of the built maps, linked from areas when there
+    read_budget_s: float | None = None  # the longest one read of features may take
+
+    async def items(self, request: Request, collection: Collection) -> Response:
+        output = format_of(request, FEATURE_FORMATS)
+        wanted = params.read_items(collection, request.query_params)
+        viewer = self.access.viewer(caller_of(request))
+        wanted.query.published_only, wanted.query.owner = not viewer.staff, viewer.participant
+        wanted.query.budget_s = self.read_budget_s
+        items_url = f"{self.pages.base()}/collections/{collection.name}/items"
+        document = await run_in_threadpool(
+            self._page_document,
+            collection,
+            wanted,
+            items_url,
+            dict(request.query_params),
+            viewer if output != "html" else Viewer(),
+            output,
+        )
+        if output == "html":
+            return self.pages.html(
+                request,
+                "collections/items/index.html",
+                self.pages.paths(
+                    request,
+                    collection,
+                    {
+                        **orjson.loads(orjson.dumps(document)),
+                        "items_path": items_url,
+                        "offset": wanted.query.offset,
+                        "columns": table_columns(collection),
+                    },
+                ),
+                collection,
+            )
+        return features_response(document, wanted.crs, output, private_headers(viewer))
+
+    def _page_document(
+        self,
+        collection: Collection,
+        wanted: params.ItemsRequest,
+        items_url: str,
+        query: dict,
+        viewer: Viewer,
+        output: str,
+    ) -> dict:
+        """The FeatureCollection of a page: read, projected and linked (in a worker thread)."""
+        analysis.refresh(self.store, self.policy, collection.name)
+        page = self._exact_for(viewer, collection.name, self.store.query(wanted.query))
+        target = crs.CRS84 if output == "jsonfg" else wanted.crs  # JSON-FG: CRS84 geometry, place in the CRS
+        features = geojson.features(page, target, wanted.properties, wanted.skip_geometry)
+        links = geojson.page_links(
+            items_url, query, wanted.query.offset, wanted.query.limit, len(features), page.number_matched, output
+        )
+        if output != "jsonfg":
+            return geojson.feature_collection(page, features, links)
+        features = jsonfg.features(collection, page, features, wanted.crs, wanted.skip_geometry)
+        return jsonfg.document(collection, wanted.crs, geojson.feature_collection(page, features, links))
+
+    async def item(self, request: Request, collection: Collection) -> Response:
+        output = format_of(request, FEATURE_FORMATS)
+        target = params.read_item(request.query_params)
+        viewer = self.access.viewer(caller_of(request))
+        document = await run_in_threadpool(
+            self.feature,
+            collection,
+            bodies.path_id(request, collection),
+            target,
+            viewer if output != "html" else Viewer(),
+            False,
+            output,
+        )
+        if output == "html":
+            return self.pages.html(
+                request,
+                "collections/items/item.html",
+                self.pages.paths(request, collection, orjson.loads(orjson.dumps(document))),
+                collection,
+            )
+        return features_response(document, target, output, private_headers(viewer))
+
+    def _exact_for(self, viewer: Viewer, collection_name: str, page):
+        """A page with the exact locations of generalised proposals, for planners."""
+        if viewer.role == PLANNER and COLLECTIONS[collection_name].table == VOORSTELLEN.name and page.ids:
+            exact = private.exact_geometries(self.store, page.ids)
+            page.geometries = page.geometries.copy()
+            for index, fid in enumerate(page.ids):
+                if fid in exact:
+                    page.geometries[index] = exact[fid]
+        return page
+
+    def feature(
+        self,
+        collection: Collection,
+        feature_id,
+        target: str,
+        viewer: Viewer,
+        everything: bool = False,
+        output: str = "json",
+    ) -> dict:
+        analysis.refresh(self.store, self.policy, collection.name)
+        page = self.store.get(
+            collection.name, feature_id, published_only=not (everything or viewer.staff), owner=viewer.participant
+        )
+        page = self._exact_for(viewer, collection.name, page)
+        feature = geojson.features(page, crs.CRS84 if output == "jsonfg" else target)[0]
+        if output == "jsonfg":
+            feature = jsonfg.document(
+                collection, target, jsonfg.features(collection, page, [feature], target, False)[0]
+            )
+        url = self.pages.item_url(collection, page.ids[0])
+        feature["links"] = [
+            geojson.link(f"{url}?f={output}", "self", MEDIA_TYPES[output], "Dit object"),
+            *(
+                geojson.link(f"{url}?f={other}", "alternate", media_type, f"Dit object als {label}")
+                for other, (media_type, label) in geojson.FORMATS.items()
+                if other != output
+            ),
+            geojson.link(
+                f"{self.pages.base()}/collections/{collection.name}",
+                "collection",
+                "application/json",
+                f"De collectie {collection.name}",
+            ),
+            *related.links(self.pages.base(), collection, page.ids[0], page.properties[0], self.maps),
+        ]
+        return feature
+
+    async def queryables(self, request: Request, collection: Collection) -> Response:
+        return self._properties(
+            request, collection, "queryables", schemas.queryables, {"nl": "Filtervelden", "en": "Queryables"}
+        )
+
+    async def schema(self, request: Request, collection: Collection) -> Response:
+        return self._properties(request, collection, "schema", schemas.schema, {"nl": "Schema", "en": "Schema"})
+
+    def _properties(self, request: Request, collection: Collection, path: str, build, heading: dict) -> Response:
+        """A JSON Schema of the collection (HTML: its properties as a table)."""
+        output = format_of(request)
+        params.read_item(request.query_params)
+        url = f"{self.pages.base()}/collections/{collection.name}/{path}"
+        document = build(collection, url, self.pages.title(request, collection))
+        if output == "html":
+            content = {
+                **self.pages.paths(request, collection, document),
+                "heading": heading[self.pages.locale(request).language],
+            }
+            return self.pages.html(request, "collections/properties.html", content, collection)
+        return Response(orjson.dumps(document), media_type="application/schema+json")
