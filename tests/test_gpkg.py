@@ -19,7 +19,7 @@ LAYERS = {
 
 
 def test_gdal_sees_every_layer_with_its_geometry_type_and_the_version_table(demo_path):
-    assert {name: kind for name, kind in pyogrio.list_layers(demo_path)} == {**LAYERS, "wijkplan_versies": None}
+    assert {name: kind for name, kind in pyogrio.list_layers(demo_path)} == {**LAYERS, "wijzigingen": None}
 
 
 @pytest.mark.parametrize("layer", LAYERS)

@@ -290,5 +290,5 @@ class Store(StoreReader):
         raise NotImplementedError
 
     def touch(self, tx, table: str, geoms) -> None:
-        """Count a change of the table (for caches) and widen its extent by geoms."""
+        """Keep the backend's own record of the table current (time of change, extent widened by geoms)."""
         raise NotImplementedError

@@ -21,6 +21,9 @@ CREATE = (
     f"CREATE TABLE IF NOT EXISTS {TABLE} (volgnummer {{serial}}, tijdstip TEXT NOT NULL, collectie TEXT NOT NULL, "
     "soort TEXT NOT NULL, ids TEXT NOT NULL, gebieden TEXT, openbaar INTEGER NOT NULL)"
 )
+INDEX = f"CREATE INDEX IF NOT EXISTS {TABLE}_collectie ON {TABLE} (collectie, volgnummer)"
+# Collections written only together with others: their version is that of those.
+WRITTEN_WITH = {"statuswijzigingen": ("projecten", "voorstellen")}
 EVERYWHERE = None  # the areas of a change that may touch any of them (a restore)
 
 # The kinds of change.
@@ -50,6 +53,7 @@ class Change:
 
 def create_table(tx, types: dict) -> None:
     tx.execute(CREATE.format(serial=types["serial"]))
+    tx.execute(INDEX)
 
 
 def areas_of(*properties: dict | None) -> set[str]:
@@ -99,3 +103,11 @@ def _areas(stored: str | None) -> frozenset[str] | None:
 def last(store) -> int:
     """The sequence number of the latest change (0 before any)."""
     return store.read(f"SELECT coalesce(max(volgnummer), 0) FROM {TABLE}")[0][0]
+
+
+def version(store, collection: str) -> int:
+    """The sequence number of the latest change of a collection: it changes whenever the collection
+    does (caches and derived data compare it)."""
+    names = WRITTEN_WITH.get(collection, (collection,))
+    marks = ", ".join("?" * len(names))
+    return store.read(f"SELECT coalesce(max(volgnummer), 0) FROM {TABLE} WHERE collectie IN ({marks})", names)[0][0]

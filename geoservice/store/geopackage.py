@@ -1,7 +1,7 @@
 """The embedded store: one GeoPackage file, read with sqlite3 and shapely (no GDAL).
 
 WAL journal, durable commits (synchronous FULL), one R-tree per table kept by the standard
-triggers, and a version counter per table (registered attribute table `wijkplan_versies`).
+triggers, and gpkg_contents kept current (extent, time of the last change) with every write.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ SQL_TYPES = {
     "blob": "BLOB",
     "serial": "INTEGER PRIMARY KEY AUTOINCREMENT",
 }
-VERSIONS_TABLE = "wijkplan_versies"
 PROGRESS_STEPS = 10_000  # SQLite virtual machine steps between checks of the read budget
 
 
@@ -240,12 +239,6 @@ class GeoPackageStore(Store):
             .fetchone()[0]
         )
 
-    def version(self, table: str):
-        row = (
-            self._connection().execute(f"SELECT versie FROM {VERSIONS_TABLE} WHERE table_name = ?", (table,)).fetchone()
-        )
-        return row[0] if row else 0
-
     def _decode_geometries(self, raw: list) -> np.ndarray:
         return gpkg.decode(raw)
 
@@ -300,7 +293,7 @@ class GeoPackageStore(Store):
         conn = self._connection()
         if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (changes.TABLE,)).fetchall():
             with _transaction(conn):
-                changes.create_table(conn, SQL_TYPES)
+                _create_change_log(conn)
 
     def _delete_row(self, tx, collection, feature_id) -> None:
         tx.execute(f'DELETE FROM "{collection.name}" WHERE {self._key(collection)} = ?', (feature_id,))
@@ -324,8 +317,7 @@ class GeoPackageStore(Store):
         return tx.execute(f'SELECT 1 FROM "{table}" WHERE {key} = ?', (value,)).fetchone() is not None
 
     def touch(self, tx, table: str, geoms) -> None:
-        """Keep gpkg_contents and the version counter current, in the writing transaction."""
-        tx.execute(f"UPDATE {VERSIONS_TABLE} SET versie = versie + 1 WHERE table_name = ?", (table,))
+        """Keep gpkg_contents current (time of the last change, extent), in the writing transaction."""
         tx.execute(
             "UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE table_name = ?",
             (table,),
@@ -340,6 +332,16 @@ class GeoPackageStore(Store):
             )
 
 
+def _create_change_log(conn) -> None:
+    """The change log, registered as an attribute table (so GDAL lists the feature tables and it,
+    not the private tables beside them)."""
+    changes.create_table(conn, SQL_TYPES)
+    conn.execute(
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) VALUES (?, 'attributes', ?, ?)",
+        (changes.TABLE, changes.TABLE, "Wijzigingen: elke schrijfactie, met de gebieden die ze raakte"),
+    )
+
+
 def _index_dimension(conn, collection: Collection) -> None:
     conn.execute(f'CREATE INDEX "idx_{collection.name}_{DIMENSION}" ON "{collection.name}" ("{DIMENSION}")')
 
@@ -349,12 +351,6 @@ def create(path: str | os.PathLike) -> GeoPackageStore:
     conn = connect(path)
     with _transaction(conn):
         gpkg.initialise(conn)
-        conn.execute(f"CREATE TABLE {VERSIONS_TABLE} (table_name TEXT PRIMARY KEY, versie INTEGER NOT NULL)")
-        conn.execute(
-            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description) VALUES "
-            "(?, 'attributes', ?, 'Wijzigingsteller per tabel')",
-            (VERSIONS_TABLE, VERSIONS_TABLE),
-        )
         for collection in TABLES.values():
             columns = ", ".join(column_sql(collection, f, SQL_TYPES) for f in collection.fields)
             if collection.mixed:
@@ -367,13 +363,12 @@ def create(path: str | os.PathLike) -> GeoPackageStore:
                 STORAGE_SRID,
                 collection.description["nl"],
             )
-            conn.execute(f"INSERT INTO {VERSIONS_TABLE} VALUES (?, 0)", (collection.name,))
             for f in collection.fields:
                 if indexed(f):
                     conn.execute(f'CREATE INDEX "idx_{collection.name}_{f.name}" ON "{collection.name}" ("{f.name}")')
             if collection.mixed:
                 _index_dimension(conn, collection)
         private.create_tables(conn, SQL_TYPES)
-        changes.create_table(conn, SQL_TYPES)
+        _create_change_log(conn)
     conn.close()
     return GeoPackageStore(path)

@@ -203,9 +203,9 @@ class StoreReader:
         """Whether the error is the backend stopping a read whose budget ran out."""
         raise NotImplementedError
 
-    def version(self, table: str):
-        """Changes whenever the table changes (for caches)."""
-        raise NotImplementedError
+    def version(self, table: str) -> int:
+        """Changes whenever the table changes (for caches): its latest change in the change log."""
+        return changes.version(self, table)
 
     def _decode_geometries(self, raw: list) -> np.ndarray:
         raise NotImplementedError
