@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import shapely
@@ -25,7 +26,7 @@ from geoservice.domain.validation import (
 from geoservice.query.selection import Page
 from geoservice.store import changes, history, participation, private, references
 from geoservice.store.private import Actor, Private
-from geoservice.store.reading import DIMENSION, NotFound, StoreReader
+from geoservice.store.reading import DIMENSION, FeatureId, Guard, NotFound, StoreReader, Transaction
 
 STORAGE_SRID = 28992
 
@@ -45,7 +46,7 @@ def stored_columns(collection: Collection) -> list[str]:
     return [*(f.name for f in collection.fields), *((DIMENSION,) if collection.mixed else ())]
 
 
-def with_dimensions(collection: Collection, geoms, rows: list[list]) -> list[list]:
+def with_dimensions(collection: Collection, geoms: np.ndarray, rows: list[list]) -> list[list]:
     """Rows of field values, with the dimension of each geometry when the collection is mixed."""
     if not collection.mixed:
         return rows
@@ -57,7 +58,7 @@ def indexed(f: Field) -> bool:
     return bool(f.values) or f.name in ("wijkcode", "buurtcode", "planjaar")
 
 
-def normalise(collection: Collection, geometries) -> np.ndarray:
+def normalise(collection: Collection, geometries: Sequence) -> np.ndarray:
     """Geometries as the table stores them: areas always MultiPolygon."""
     geoms = np.asarray(geometries, dtype=object)
     if collection.storage_geometry_type == "MULTIPOLYGON":
@@ -107,12 +108,12 @@ class Store(StoreReader):
     def replace(
         self,
         collection_name: str,
-        feature_id,
+        feature_id: FeatureId,
         properties: dict,
-        geometry,
+        geometry: shapely.Geometry,
         actor: Actor = SERVICE,
         note: str | None = None,
-        guard=None,
+        guard: Guard | None = None,
     ) -> None:
         """Replace one feature whole, keeping the lifecycle rules of the domain.
 
@@ -124,12 +125,12 @@ class Store(StoreReader):
     def update(
         self,
         collection_name: str,
-        feature_id,
+        feature_id: FeatureId,
         properties: dict,
-        geometry=None,
+        geometry: shapely.Geometry | None = None,
         actor: Actor = SERVICE,
         note: str | None = None,
-        guard=None,
+        guard: Guard | None = None,
     ) -> None:
         """Change some properties (None removes a value) and optionally the geometry."""
         if not isinstance(properties, dict):
@@ -148,7 +149,12 @@ class Store(StoreReader):
         )
 
     def delete(
-        self, collection_name: str, feature_id, actor: Actor = SERVICE, note: str | None = None, guard=None
+        self,
+        collection_name: str,
+        feature_id: FeatureId,
+        actor: Actor = SERVICE,
+        note: str | None = None,
+        guard: Guard | None = None,
     ) -> None:
         collection = TABLES[collection_name]
         with self.transaction() as tx:
@@ -160,7 +166,16 @@ class Store(StoreReader):
             private.audit(tx, actor, "verwijderen", collection.name, [feature_id])
             self._announce_states(tx, collection, changes.DELETED, [feature_id], current.properties[0])
 
-    def _rewrite(self, collection_name: str, feature_id, actor: Actor, note, guard, given: dict, build) -> None:
+    def _rewrite(
+        self,
+        collection_name: str,
+        feature_id: FeatureId,
+        actor: Actor,
+        note: str | None,
+        guard: Guard | None,
+        given: dict,
+        build: Callable[[Page], tuple[dict, shapely.Geometry]],
+    ) -> None:
         """Replace a feature by what build makes of the current one, in one transaction that holds
         the feature's row: concurrent changes of one feature follow each other. given: the
         properties the writer gave."""
@@ -184,7 +199,9 @@ class Store(StoreReader):
             private.audit(tx, actor, "wijzigen", collection.name, [feature_id])
             self._announce_states(tx, collection, changes.CHANGED, [feature_id], old, props)
 
-    def _locked(self, tx, collection: Collection, feature_id, guard=None) -> Page:
+    def _locked(
+        self, tx: Transaction, collection: Collection, feature_id: FeatureId, guard: Guard | None = None
+    ) -> Page:
         """The current feature, its row held until the transaction ends and passed by the guard;
         NotFound when absent."""
         if not self.lock_row(tx, collection.name, self._key(collection), feature_id):
@@ -194,7 +211,7 @@ class Store(StoreReader):
             guard(current.properties[0])
         return current
 
-    def insert_derived(self, tx, collection: Collection, features: list[tuple[dict, object]]) -> None:
+    def insert_derived(self, tx: Transaction, collection: Collection, features: list[tuple[dict, object]]) -> None:
         """Store features the service derived itself (checked, not bound to the municipality)."""
         props = [check_properties(collection, p) for p, _ in features]
         geoms = normalise(collection, [g for _, g in features])
@@ -203,7 +220,7 @@ class Store(StoreReader):
             self._insert_rows(tx, collection, geoms, [self._row(collection, p) for p in props])
         self.touch(tx, collection.name, geoms)
 
-    def set_values(self, tx, collection: Collection, key: str, values: dict) -> None:
+    def set_values(self, tx: Transaction, collection: Collection, key: str, values: dict) -> None:
         """Set fields the service derives, per feature: values maps a key field's value to {field: value}."""
         for key_value, fields in values.items():
             assignments = ", ".join(f'"{name}" = ?' for name in fields)
@@ -211,7 +228,7 @@ class Store(StoreReader):
             tx.execute(f'UPDATE "{collection.name}" SET {assignments} WHERE "{key}" = ?', (*encoded, key_value))
         self.touch(tx, collection.name, [])
 
-    def copy_in(self, tx, collection: Collection, page: Page) -> None:
+    def copy_in(self, tx: Transaction, collection: Collection, page: Page) -> None:
         """Store features read from another store as they were (ids kept where the id is the row's)."""
         if page.ids:
             fids = page.ids if collection.id_field == "id" else None
@@ -219,16 +236,20 @@ class Store(StoreReader):
             self._insert_rows(tx, collection, page.geometries, rows, fids)
 
     # -- the change log ------------------------------------------------------------------
-    def announce(self, tx, collection: str, kind: str, ids, areas: set[str] | None, public: bool) -> None:
+    def announce(
+        self, tx: Transaction, collection: str, kind: str, ids: Sequence, areas: set[str] | None, public: bool
+    ) -> None:
         """Append a change to the change log, as the last statement of the write's transaction."""
         self._serialise_announcements(tx)
         changes.append(tx, private.now(), collection, kind, ids, areas, public)
 
-    def _announce_states(self, tx, collection: Collection, kind: str, ids, *states: dict) -> None:
+    def _announce_states(
+        self, tx: Transaction, collection: Collection, kind: str, ids: Sequence, *states: dict
+    ) -> None:
         """Announce a change of features given their states before and after."""
         self.announce(tx, collection.name, kind, ids, changes.areas_of(*states), changes.is_public(collection, *states))
 
-    def checked_geometries(self, collection: Collection, geometries) -> np.ndarray:
+    def checked_geometries(self, collection: Collection, geometries: Sequence) -> np.ndarray:
         """Geometries as stored, if valid and (but for areas) inside the municipality."""
         geoms = normalise(collection, geometries)
         boundary = None
@@ -239,7 +260,7 @@ class Store(StoreReader):
         check_geometries(collection, geoms, boundary)
         return geoms
 
-    def _derive(self, collection: Collection, props: list[dict], geoms) -> None:
+    def _derive(self, collection: Collection, props: list[dict], geoms: np.ndarray) -> None:
         """Fill in the fields the service computes: location codes, area, time of the change."""
         fields = collection.field_map
         if "buurtcode" in fields and fields["buurtcode"].derived:
@@ -259,36 +280,40 @@ class Store(StoreReader):
 
     # -- what a backend provides ---------------------------------------------------------
     @contextlib.contextmanager
-    def transaction(self):
+    def transaction(self) -> Iterator[Transaction]:
         """A write transaction, committed when the block succeeds, rolled back otherwise. It yields
         an object whose execute(sql, params) takes SQL with ? marks and returns a cursor. Reads in
         the same thread meanwhile run in the transaction."""
         raise NotImplementedError
 
-    def _encode_value(self, f: Field, value):
+    def _encode_value(self, f: Field, value: object) -> object:
         raise NotImplementedError
 
-    def _insert_rows(self, tx, collection: Collection, geoms, rows: list[list], fids=None) -> list[int]:
+    def _insert_rows(
+        self, tx: Transaction, collection: Collection, geoms: np.ndarray, rows: list[list], fids: Sequence | None = None
+    ) -> list[int]:
         """Insert rows (and touch the table), with the fids given or new ones; the fids."""
         raise NotImplementedError
 
-    def _serialise_announcements(self, tx) -> None:
+    def _serialise_announcements(self, tx: Transaction) -> None:
         """Keep the change log's numbers in commit order (a no-op where writers are serial)."""
 
-    def continue_ids(self, tx) -> None:
+    def continue_ids(self, tx: Transaction) -> None:
         """After rows were inserted with their own ids: new ids follow the largest."""
         raise NotImplementedError
 
-    def _update_row(self, tx, collection: Collection, feature_id, geom, row: list) -> None:
+    def _update_row(
+        self, tx: Transaction, collection: Collection, feature_id: FeatureId, geom: shapely.Geometry, row: list
+    ) -> None:
         raise NotImplementedError
 
-    def _delete_row(self, tx, collection: Collection, feature_id) -> None:
+    def _delete_row(self, tx: Transaction, collection: Collection, feature_id: FeatureId) -> None:
         raise NotImplementedError
 
-    def lock_row(self, tx, table: str, key: str, value) -> bool:
+    def lock_row(self, tx: Transaction, table: str, key: str, value: object) -> bool:
         """Hold a row against other writers until the transaction ends; whether it exists."""
         raise NotImplementedError
 
-    def touch(self, tx, table: str, geoms) -> None:
+    def touch(self, tx: Transaction, table: str, geoms: np.ndarray) -> None:
         """Keep the backend's own record of the table current (time of change, extent widened by geoms)."""
         raise NotImplementedError

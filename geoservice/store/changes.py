@@ -10,11 +10,16 @@ of unpublished proposals.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import orjson
 
 from geoservice.domain.model import Collection
+
+if TYPE_CHECKING:
+    from geoservice.store.reading import StoreReader, Transaction
 
 TABLE = "wijzigingen"
 CREATE = (
@@ -51,7 +56,7 @@ class Change:
     public: bool
 
 
-def create_table(tx, types: dict) -> None:
+def create_table(tx: Transaction, types: dict) -> None:
     tx.execute(CREATE.format(serial=types["serial"]))
     tx.execute(INDEX)
 
@@ -68,7 +73,9 @@ def is_public(collection: Collection, *properties: dict | None) -> bool:
     return any(p and p.get(collection.public_when) is not None for p in properties)
 
 
-def append(tx, moment: str, collection: str, kind: str, ids, areas: set[str] | None, public: bool) -> None:
+def append(
+    tx: Transaction, moment: str, collection: str, kind: str, ids: Sequence, areas: set[str] | None, public: bool
+) -> None:
     """Append a change (Store.announce takes the lock that keeps numbers in commit order)."""
     tx.execute(
         f"INSERT INTO {TABLE} (tijdstip, collectie, soort, ids, gebieden, openbaar) VALUES (?, ?, ?, ?, ?, ?)",
@@ -83,7 +90,7 @@ def append(tx, moment: str, collection: str, kind: str, ids, areas: set[str] | N
     )
 
 
-def since(store, sequence: int, limit: int = 1000) -> list[Change]:
+def since(store: StoreReader, sequence: int, limit: int = 1000) -> list[Change]:
     """The changes after sequence number sequence, oldest first."""
     rows = store.read(
         f"SELECT volgnummer, tijdstip, collectie, soort, ids, gebieden, openbaar FROM {TABLE} "
@@ -100,12 +107,12 @@ def _areas(stored: str | None) -> frozenset[str] | None:
     return EVERYWHERE if stored is None else frozenset(orjson.loads(stored))
 
 
-def last(store) -> int:
+def last(store: StoreReader) -> int:
     """The sequence number of the latest change (0 before any)."""
     return store.read(f"SELECT coalesce(max(volgnummer), 0) FROM {TABLE}")[0][0]
 
 
-def version(store, collection: str) -> int:
+def version(store: StoreReader, collection: str) -> int:
     """The sequence number of the latest change of a collection: it changes whenever the collection
     does (caches and derived data compare it)."""
     names = WRITTEN_WITH.get(collection, (collection,))

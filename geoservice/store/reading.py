@@ -8,6 +8,8 @@ import contextlib
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 import shapely
@@ -21,6 +23,16 @@ from geoservice.store.values import DECODED_KINDS, decode_value
 
 COUNT_CACHE_SIZE = 512
 DIMENSION = "dimensie"  # kept with the features of a mixed collection: 0 points, 1 lines, 2 areas
+
+
+FeatureId = int | str  # a feature's number, or the code of an area (wijkcode, buurtcode)
+Guard = Callable[[dict], None]  # sees a feature's current properties inside a write, and may refuse
+
+
+class Transaction(Protocol):
+    """A write transaction: SQL with ? marks, on both backends."""
+
+    def execute(self, sql: str, params: Sequence = ()) -> Any: ...
 
 
 class NotFound(KeyError):
@@ -57,7 +69,7 @@ class StoreReader:
         return self._page(collection, rows, matched)
 
     @contextlib.contextmanager
-    def _within(self, seconds: float | None):
+    def _within(self, seconds: float | None) -> Iterator[None]:
         """Reads in the block stop (QueryTimeout) once they have taken `seconds`."""
         if seconds is None:
             yield
@@ -77,7 +89,9 @@ class StoreReader:
         deadline = getattr(self._budget, "deadline", None)
         return None if deadline is None else deadline - time.monotonic()
 
-    def get(self, collection_name: str, feature_id, published_only: bool = True, owner: str | None = None) -> Page:
+    def get(
+        self, collection_name: str, feature_id: FeatureId, published_only: bool = True, owner: str | None = None
+    ) -> Page:
         """One feature by id; NotFound when it is not there (or not visible)."""
         collection = COLLECTIONS[collection_name]
         key = Sql(f"{self._key(collection)} = {self.dialect(collection).mark}", (feature_id,))
@@ -91,7 +105,7 @@ class StoreReader:
         """All features of a collection, public or not."""
         return self.query(Query(collection_name, limit=0, published_only=False)).number_matched
 
-    def _where(self, collection: Collection, filter_, published_only: bool, owner: str | None = None) -> Sql:
+    def _where(self, collection: Collection, filter_: object, published_only: bool, owner: str | None = None) -> Sql:
         dialect = self.dialect(collection)
         visible = to_sql(published(collection) if published_only else None, dialect)
         if owner is not None and published_only and collection.table == VOORSTELLEN.name:  # kept per proposal
@@ -117,7 +131,7 @@ class StoreReader:
                 self._counts.popitem(last=False)
         return matched
 
-    def _page(self, collection: Collection, rows, matched: int) -> Page:
+    def _page(self, collection: Collection, rows: list, matched: int) -> Page:
         names = [f.name for f in collection.fields]
         properties = [dict(zip(names, row[2:])) for row in rows]
         for f in collection.fields:
@@ -135,7 +149,7 @@ class StoreReader:
         return "fid" if collection.id_field == "id" else f'"{collection.id_field}"'
 
     # -- areas -------------------------------------------------------------------------
-    def areas(self):
+    def areas(self) -> tuple:
         """(buurtcodes, wijkcodes, STRtree of buurt geometries, municipality boundary), cached."""
         version = self.version("buurten")
         if self._areas is None or self._areas_version != version:
@@ -150,7 +164,7 @@ class StoreReader:
             self._areas_version = version
         return self._areas
 
-    def locate(self, geoms) -> tuple[list, list]:
+    def locate(self, geoms: np.ndarray) -> tuple[list, list]:
         """Buurtcode and wijkcode of each geometry: the buurt holding its representative point."""
         codes, wijken, tree, _ = self.areas()
         points = shapely.point_on_surface(np.asarray(geoms, dtype=object))
@@ -176,19 +190,19 @@ class StoreReader:
         """How filters on this collection are written in the backend's SQL."""
         raise NotImplementedError
 
-    def extent(self, collection_name: str):
+    def extent(self, collection_name: str) -> tuple[float, float, float, float] | None:
         """(minx, miny, maxx, maxy) of a collection in the storage CRS, None when empty."""
         raise NotImplementedError
 
     def close(self) -> None:
         raise NotImplementedError
 
-    def read(self, sql: str, params=()) -> list:
+    def read(self, sql: str, params: Sequence = ()) -> list:
         """The rows of a query with ? marks."""
         raise NotImplementedError
 
     @contextlib.contextmanager
-    def snapshot(self):
+    def snapshot(self) -> Iterator[StoreReader]:
         """Reads in the block, in this thread, all see the store as it was when it began."""
         raise NotImplementedError
 
