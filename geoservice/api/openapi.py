@@ -414,61 +414,64 @@ def _participation(
     return operation
 
 
+# Bodies of the participation paths.
+SUPPORT = {
+    "type": "object",
+    "properties": {
+        "voorstel": {"type": "integer"},
+        "steun": {"type": "integer"},
+        "gesteund": {"type": "boolean"},
+        "gewijzigd": {"type": "boolean"},
+    },
+}
+REACTION = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "tekst": {"type": "string"},
+        "status": {"type": "string"},
+        "voorstel": {"type": "integer"},
+        "reacties": {"type": "integer"},
+        "ingediend": {"type": "string"},
+        "gepubliceerd": {"type": "string", "nullable": True},
+    },
+}
+REACTIONS = {
+    "type": "object",
+    "properties": {"voorstel": {"type": "integer"}, "reacties": {"type": "array", "items": REACTION}},
+}
+REACTION_TEXT = {
+    "type": "object",
+    "required": ["tekst"],
+    "additionalProperties": False,
+    "properties": {"tekst": {"type": "string", "minLength": 1, "maxLength": 2000}},
+}
+MODERATION = {
+    "type": "object",
+    "required": ["status"],
+    "additionalProperties": False,
+    "properties": {"status": {"type": "string", "enum": ["gepubliceerd", "afgewezen"]}},
+}
+
+
 def participation_paths() -> dict:
     """Support, reactions and the duplicate check of proposals."""
     item = "/collections/voorstellen/items/{featureId}"
-    support = {
-        "type": "object",
-        "properties": {
-            "voorstel": {"type": "integer"},
-            "steun": {"type": "integer"},
-            "gesteund": {"type": "boolean"},
-            "gewijzigd": {"type": "boolean"},
-        },
-    }
-    reaction = {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "tekst": {"type": "string"},
-            "status": {"type": "string"},
-            "voorstel": {"type": "integer"},
-            "reacties": {"type": "integer"},
-            "ingediend": {"type": "string"},
-            "gepubliceerd": {"type": "string", "nullable": True},
-        },
-    }
-    reactions = {
-        "type": "object",
-        "properties": {"voorstel": {"type": "integer"}, "reacties": {"type": "array", "items": reaction}},
-    }
-    text = {
-        "type": "object",
-        "required": ["tekst"],
-        "additionalProperties": False,
-        "properties": {"tekst": {"type": "string", "minLength": 1, "maxLength": 2000}},
-    }
-    moderation = {
-        "type": "object",
-        "required": ["status"],
-        "additionalProperties": False,
-        "properties": {"status": {"type": "string", "enum": ["gepubliceerd", "afgewezen"]}},
-    }
     path_id = [ref("parameters", "featureId")]
-    add_support = _participation("support", "Support a proposal (once per participant)", "201", support)
-    add_support["responses"]["200"] = _response("Supported already.", _json(support))
+    add_support = _participation("support", "Support a proposal (once per participant)", "201", SUPPORT)
+    add_support["responses"]["200"] = _response("Supported already.", _json(SUPPORT))
     return {
         f"{item}/steun": {
             "parameters": path_id,
-            "get": _participation("get-support", "Support of a proposal", "200", support, role=False),
+            "get": _participation("get-support", "Support of a proposal", "200", SUPPORT, role=False),
             "post": add_support,
-            "delete": _participation("withdraw-support", "Withdraw support", "200", support),
+            "delete": _participation("withdraw-support", "Withdraw support", "200", SUPPORT),
         },
         f"{item}/reacties": {
             "parameters": path_id,
-            "get": _participation("get-reactions", "Published reactions", "200", reactions, role=False),
+            "get": _participation("get-reactions", "Published reactions", "200", REACTIONS, role=False),
             "post": _participation(
-                "react", "React (published after moderation)", "201", reaction, text, extra=("413", "415")
+                "react", "React (published after moderation)", "201", REACTION, REACTION_TEXT, extra=("413", "415")
             ),
         },
         f"{item}/reacties/{{reactionId}}": {
@@ -477,7 +480,7 @@ def participation_paths() -> dict:
                 {"name": "reactionId", "in": "path", "required": True, "schema": {"type": "string"}},
             ],
             "patch": _participation(
-                "moderate-reaction", "Publish or reject a reaction", "200", reaction, moderation, extra=("413", "415")
+                "moderate-reaction", "Publish or reject a reaction", "200", REACTION, MODERATION, extra=("413", "415")
             ),
         },
         "/collections/voorstellen/vergelijkbaar": {
