@@ -30,13 +30,13 @@ import synthetic
 from pgcluster import Cluster
 from tqdm import tqdm
 
-from geoservice.domain.model import COLLECTIONS
+from geoservice.domain.model import COLLECTIONS, TABLES
 from geoservice.ops import demo
 from geoservice.participation.tokens import Tokens
 from geoservice.publish import geojson
 from geoservice.query import crs
 from geoservice.query.filters import intersects
-from geoservice.store import GeoPackageStore, Query, gpkg, private, staging
+from geoservice.store import GeoPackageStore, Query, changes, gpkg, private, staging
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -96,7 +96,11 @@ def postgis(source: GeoPackageStore, size: int, url: str) -> None:
     with contextlib.closing(target), tqdm(total=size, desc=f"PostGIS {size}") as progress:
         _boundaries(target)
         for page in _batches(source, size):
-            target.insert("projecten", list(zip(page.properties, page.geometries)))
+            with target.transaction() as tx:  # the features as they are, ids and derived fields kept
+                target.copy_in(tx, TABLES["projecten"], page)
+                target.announce(tx, "projecten", changes.CREATED, page.ids, changes.areas_of(*page.properties), True)
+        with target.transaction() as tx:
+            target.continue_ids(tx)
             progress.update(len(page.ids))
 
 
