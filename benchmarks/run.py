@@ -99,9 +99,9 @@ def postgis(source: GeoPackageStore, size: int, url: str) -> None:
             with target.transaction() as tx:  # the features as they are, ids and derived fields kept
                 target.copy_in(tx, TABLES["projecten"], page)
                 target.announce(tx, "projecten", changes.CREATED, page.ids, changes.areas_of(*page.properties), True)
+            progress.update(len(page.ids))
         with target.transaction() as tx:
             target.continue_ids(tx)
-            progress.update(len(page.ids))
 
 
 def geojson_file(source: GeoPackageStore, size: int) -> Path:
