@@ -13,16 +13,21 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 import httpx
 import pytest
+import shapely
 from pgcluster import Cluster, free_port
+from playwright.sync_api import sync_playwright
 from starlette.testclient import TestClient
 
 from geoservice.api.app import create_app
 from geoservice.domain.model import ROLES
+from geoservice.domain.policy import Policy
 from geoservice.ops import demo
 from geoservice.participation.tokens import Tokens
+from geoservice.publish import follower, maps
 from geoservice.settings import Settings
 from geoservice.store import GeoPackageStore, Store, open_store
 from geoservice.store.postgis import PostGISStore
@@ -227,3 +232,83 @@ def _wait_until_up(server: LiveServer, process: subprocess.Popen, seconds: float
         except httpx.TransportError:
             time.sleep(0.1)
     raise RuntimeError(f"server at {server.url} did not come up in {seconds} s")
+
+
+# -- in Chromium ----------------------------------------------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TILE_HOST = urlparse(maps.BASE_MAPS["pdok"][0]).hostname
+HOSTILE = "<img src=x onerror=alert(1)>"
+BLANK_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+class Visit:
+    """One page in a fresh browser context: its console errors, dialogs and requests to other hosts."""
+
+    def __init__(self, browser, server, **options):
+        self.context = browser.new_context(**options)
+        self.page = self.context.new_page()
+        self.errors, self.dialogs, self.foreign, self.tiles = [], [], [], 0
+        own = urlparse(server.url).netloc
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.route("**/*", lambda route: self._route(route, own))
+
+    def _route(self, route, own: str) -> None:
+        host = urlparse(route.request.url)
+        if host.netloc == own:
+            route.continue_()
+        elif host.hostname == TILE_HOST:  # no internet here: an empty tile
+            self.tiles += 1
+            route.fulfill(status=200, body=BLANK_PNG, content_type="image/png")
+        else:
+            self.foreign.append(route.request.url)
+            route.abort()
+
+
+@pytest.fixture(scope="module")
+def mapped(tmp_path_factory, demo_path):
+    """A copy of the demo store with a hostile proposal, its maps, and the service serving both."""
+    directory = tmp_path_factory.mktemp("maps")
+    path = directory / "wijkplan.gpkg"
+    shutil.copy(demo_path, path)
+    store = GeoPackageStore(path)
+    store.insert(
+        "voorstellen",
+        [
+            (
+                {
+                    "titel": HOSTILE,
+                    "omschrijving": HOSTILE,
+                    "soort": "idee",
+                    "categorie": "overig",
+                    "status": "gepubliceerd",
+                    "auteur": HOSTILE,
+                },
+                shapely.Point(187700, 428600),
+            )
+        ],
+    )
+    follower.rebuild(store, Policy(), directory / "maps")
+    with serving(str(path), directory, maps=directory / "maps") as server:
+        yield server, store, directory / "maps"

@@ -330,3 +330,21 @@ def test_the_landing_page_in_a_browser_leads_to_maps_downloads_and_metadata(clie
     page = client.get("/", headers={"Accept": "text/html"}).text
     for href in ("/maps/", "/catalogus", "/velden", "/collections?f=html", "/openapi?f=html"):
         assert f'href="http://testserver{href}"' in page
+
+
+@pytest.mark.parametrize(
+    "path, status",
+    [
+        ("/collections/<script>alert(1)</script>?f=html", 404),
+        ("/collections/voorstellen/items/999999?f=html", 404),
+        ("/collections/voorstellen/items?f=html&limit=0", 400),
+        ("/collections/voorstellen/items?f=html&filter=titel%20%3D", 400),
+    ],
+)
+def test_a_browser_is_refused_with_a_page_and_a_client_with_a_problem(client, path, status):
+    page = client.get(path, headers={"Accept": "text/html"})
+    assert page.status_code == status and page.headers["Content-Type"].startswith("text/html")
+    assert f"<h1>{status} " in page.text and "<script>alert" not in page.text
+    assert page.headers["X-Request-ID"] in page.text  # the reference to quote
+    problem = client.get(path.replace("f=html", "f=json"))
+    assert problem.status_code == status and problem.headers["Content-Type"] == "application/problem+json"

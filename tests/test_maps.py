@@ -2,36 +2,16 @@
 (Debian's chromium driven by Playwright), private, escaped and kept current after writes."""
 
 import re
-import shutil
 import time
-from urllib.parse import urlparse
 
 import httpx
 import pytest
-import shapely
-from conftest import serving
-from playwright.sync_api import sync_playwright
+from conftest import HOSTILE, Visit, serving
 
 from geoservice.domain.policy import Policy
-from geoservice.publish import follower, maps
-from geoservice.store import GeoPackageStore, Query
+from geoservice.publish import maps
+from geoservice.store import Query
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-TILE_HOST = urlparse(maps.BASE_MAPS["pdok"][0]).hostname
-HOSTILE = "<img src=x onerror=alert(1)>"
-BLANK_PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
-)
 # Every feature drawn on the map, by layer and id (markers inside clusters included).
 DRAWN = """() => {
   const map = Object.values(window).find(v => v instanceof L.Map);
@@ -46,65 +26,8 @@ DRAWN = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def mapped(tmp_path_factory, demo_path):
-    """A copy of the demo store with a hostile proposal, its maps, and the service serving both."""
-    directory = tmp_path_factory.mktemp("maps")
-    path = directory / "wijkplan.gpkg"
-    shutil.copy(demo_path, path)
-    store = GeoPackageStore(path)
-    store.insert(
-        "voorstellen",
-        [
-            (
-                {
-                    "titel": HOSTILE,
-                    "omschrijving": HOSTILE,
-                    "soort": "idee",
-                    "categorie": "overig",
-                    "status": "gepubliceerd",
-                    "auteur": HOSTILE,
-                },
-                shapely.Point(187700, 428600),
-            )
-        ],
-    )
-    follower.rebuild(store, Policy(), directory / "maps")
-    with serving(str(path), directory, maps=directory / "maps") as server:
-        yield server, store, directory / "maps"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
-
-
-class Visit:
-    """One page in a fresh browser context: its console errors, dialogs and requests to other hosts."""
-
-    def __init__(self, browser, server):
-        self.context = browser.new_context()
-        self.page = self.context.new_page()
-        self.errors, self.dialogs, self.foreign, self.tiles = [], [], [], 0
-        own = urlparse(server.url).netloc
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
-        self.page.route("**/*", lambda route: self._route(route, own))
-
-    def _route(self, route, own: str) -> None:
-        host = urlparse(route.request.url)
-        if host.netloc == own:
-            route.continue_()
-        elif host.hostname == TILE_HOST:  # no internet here: an empty tile
-            self.tiles += 1
-            route.fulfill(status=200, body=BLANK_PNG, content_type="image/png")
-        else:
-            self.foreign.append(route.request.url)
-            route.abort()
+class MapVisit(Visit):
+    """A visit that counts what the map drew."""
 
     def open(self, url: str) -> dict:
         self.page.goto(url, wait_until="load")
@@ -138,7 +61,7 @@ def test_every_area_has_a_map_linked_from_the_index(mapped):
 def test_every_map_draws_what_the_api_holds_with_no_error_and_no_third_party(mapped, browser):
     server, store, _ = mapped
     for kind, key, code in _pages(store):
-        visit = Visit(browser, server)
+        visit = MapVisit(browser, server)
         drawn = visit.open(f"{server.url}/maps/{kind}/{code}.html")
         expected = {
             "project": _matched(server, "projecten", key, code),
@@ -153,7 +76,7 @@ def test_every_map_draws_what_the_api_holds_with_no_error_and_no_third_party(map
 
 def test_the_city_map_draws_everything(mapped, browser):
     server, _, _ = mapped
-    visit = Visit(browser, server)
+    visit = MapVisit(browser, server)
     drawn = visit.open(f"{server.url}/maps/overzicht.html")
     totals = {
         laag: httpx.get(f"{server.url}/collections/{c}/items", params={"limit": 1}).json()["numberMatched"]
@@ -166,7 +89,7 @@ def test_user_text_is_shown_as_text_and_runs_nothing(mapped, browser):
     server, store, _ = mapped
     fid = store.query(Query("voorstellen", limit=10_000)).ids[-1]
     buurt = store.get("voorstellen", fid).properties[0]["buurtcode"]
-    visit = Visit(browser, server)
+    visit = MapVisit(browser, server)
     page = visit.page
     page.goto(f"{server.url}/maps/buurt/{buurt}.html", wait_until="load")
     assert HOSTILE in page.locator("section.wijkplan-tabel").inner_text()
@@ -244,7 +167,7 @@ SERVICE_PAGES = [
 @pytest.mark.parametrize("path", SERVICE_PAGES)
 def test_the_service_pages_work_offline_under_their_security_policy(mapped, browser, path):
     server, _, _ = mapped
-    visit = Visit(browser, server)
+    visit = MapVisit(browser, server)
     visit.page.goto(f"{server.url}{path}", wait_until="load")
     policy = httpx.get(f"{server.url}{path}").headers["Content-Security-Policy"]
     visit.context.close()
@@ -255,7 +178,7 @@ def test_the_service_pages_work_offline_under_their_security_policy(mapped, brow
 def test_a_proposal_page_shows_what_residents_wrote_as_text(mapped, browser):
     server, store, _ = mapped
     fid = store.query(Query("voorstellen", limit=10_000)).ids[-1]
-    visit = Visit(browser, server)
+    visit = MapVisit(browser, server)
     page = visit.page
     for url in (
         f"{server.url}/collections/voorstellen/items/{fid}?f=html",

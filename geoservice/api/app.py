@@ -27,7 +27,7 @@ from geoservice.api.config import load_config
 from geoservice.api.downloads import DownloadRoutes
 from geoservice.api.http import REQUEST_ID, Guard, HttpError, PageSecurity, error_response, request_id_of, with_links
 from geoservice.api.participation import ParticipationRoutes
-from geoservice.api.rendering import check_page_parameters
+from geoservice.api.rendering import check_page_parameters, wants_page
 from geoservice.api.routes import ServiceRoutes
 from geoservice.domain.lifecycle import Forbidden, NotVisible
 from geoservice.domain.model import COLLECTIONS
@@ -232,17 +232,25 @@ def _problem(status: int, code: str, describe=str, headers=lambda error: {}):
     """An exception handler that answers with a problem of this status (and these headers)."""
 
     async def handler(request: Request, error: Exception) -> Response:
-        return error_response(HttpError(status, code, describe(error), headers(error)), request_id_of(request.scope))
+        return _refusal(request, HttpError(status, code, describe(error), headers(error)))
 
     return handler
 
 
 async def _invalid_participant(request: Request, error: InvalidParticipant) -> Response:
     code = "MissingParameterValue" if error.missing else "InvalidParameterValue"
-    return error_response(HttpError(400, code, str(error)), request_id_of(request.scope))
+    return _refusal(request, HttpError(400, code, str(error)))
 
 
 async def _http_error(request: Request, error: HttpError) -> Response:
+    return _refusal(request, error)
+
+
+def _refusal(request: Request, error: HttpError) -> Response:
+    """A problem (RFC 9457), or for a browser the same as a page of the service."""
+    pages = getattr(request.app.state, "pages", None)
+    if pages is not None and wants_page(request):
+        return pages.error(request, error, request_id_of(request.scope))
     return error_response(error, request_id_of(request.scope))
 
 
@@ -250,9 +258,7 @@ async def _routing_error(request: Request, error: StarletteHTTPException) -> Res
     """No such path (404), or a method the path does not have (405)."""
     code = {404: "NotFound", 405: "MethodNotAllowed"}.get(error.status_code, "Error")
     detail = f"{request.url.path}: not found" if error.status_code == 404 else str(error.detail)
-    return error_response(
-        HttpError(error.status_code, code, detail, dict(error.headers or {})), request_id_of(request.scope)
-    )
+    return _refusal(request, HttpError(error.status_code, code, detail, dict(error.headers or {})))
 
 
 def _not_found(error: KeyError) -> str:
@@ -314,9 +320,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         Route("/downloads/wijken/{wijk}.gpkg", downloads.wijk),
         Route("/downloads/{name}.{fmt}", downloads.file),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=_following(follower)
     )
+    app.state.pages = service.pages  # refusals to browsers are pages too
+    return app
 
 
 def _following(follower: MapFollower):

@@ -4,6 +4,7 @@ templates in the request's language, and features as GeoJSON or JSON-FG with the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from http import HTTPStatus
 
 import orjson
 from pygeoapi import l10n
@@ -43,6 +44,12 @@ def check_page_parameters(request: Request) -> None:
 def private_headers(viewer: Viewer) -> dict:
     """Answers that depend on who asks are not for shared caches."""
     return {"Cache-Control": "private, no-store", "Vary": "Authorization"} if viewer.client else {}
+
+
+def wants_page(request: Request) -> bool:
+    """Whether the client asks for an HTML page (f=html, or a browser's Accept header)."""
+    requested = request.query_params.get("f")
+    return requested == "html" or (requested is None and "text/html" in request.headers.get("Accept", ""))
 
 
 def format_of(request: Request, offered: tuple[str, ...] = ("json", "html")) -> str:
@@ -114,6 +121,15 @@ class Pages:
             media_type="text/html",
             headers=with_links({"Content-Language": l10n.locale2str(self.locale(request))}, content),
         )
+
+    def error(self, request: Request, error: HttpError, request_id: str | None) -> Response:
+        """A refusal as a page, for a browser (the same problem, readable)."""
+        content = {"status": error.status, "title": HTTPStatus(error.status).phrase, "detail": str(error),
+                   "instance": request_id, "links": []}  # fmt: skip
+        response = self.html(request, "error.html", content)
+        response.status_code = error.status
+        response.headers.update(error.headers)
+        return response
 
     def item_url(self, collection: Collection, feature_id) -> str:
         return f"{self.base()}/collections/{collection.name}/items/{feature_id}"

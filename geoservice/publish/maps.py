@@ -146,11 +146,12 @@ def render(layers: Layers, area: Area, base_map: str = "pdok") -> str:
     groups = _project_layers(fmap, projects, area.depth)
     _proposal_layers(fmap, proposals, area.depth, static)
     _koppelkans_layer(fmap, koppelkansen, area.depth)
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)  # a button that opens the layer list (tap, hover, keyboard)
     _phase_filter(fmap, groups)
     _legend(fmap)
+    _compact_on_phones(fmap)
     _title(fmap, area)
-    page = fmap.get_root().render()
+    page = fmap.get_root().render().replace("<html>", '<html lang="nl">', 1)
     return page.replace("</body>", _tables(area, projects, proposals, koppelkansen) + "</body>", 1)
 
 
@@ -368,8 +369,9 @@ def _phase_filter(fmap: folium.Map, groups: list[folium.GeoJson]) -> None:
       var all = layers.map(function (l) {{ return l.getLayers(); }});
       var control = L.control({{position: "topleft"}});
       control.onAdd = function () {{
-        var div = L.DomUtil.create("div", "leaflet-control-layers leaflet-control wijkplan-fasen");
-        div.innerHTML = '<b>Fase</b><br>{boxes}';
+        var div = L.DomUtil.create("details", "leaflet-control-layers leaflet-control wijkplan-fasen wijkplan-inklap");
+        div.innerHTML = '<summary>Fase</summary><fieldset>' +
+          '<legend class="wijkplan-verborgen">Toon projecten in fase</legend>{boxes}</fieldset>';
         L.DomEvent.disableClickPropagation(div);
         div.addEventListener("change", function () {{
           var shown = Array.from(div.querySelectorAll("input:checked")).map(function (i) {{ return i.value; }});
@@ -405,19 +407,37 @@ def _legend(fmap: folium.Map) -> None:
     style = """<style>.wijkplan-legenda {background: white; padding: 6px 8px; font: 12px sans-serif;
       border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.4)}
       .wijkplan-legenda i {display: inline-block; width: 12px; height: 12px; margin-right: 5px}
-      .wijkplan-tabel {font: 13px sans-serif; margin: 1em} .wijkplan-tabel table {border-collapse: collapse}
+      .wijkplan-tabel {font: 13px sans-serif; margin: 1em; overflow-x: auto}
+      .wijkplan-tabel table {border-collapse: collapse}
       .wijkplan-tabel td, .wijkplan-tabel th {border: 1px solid #ccc; padding: 2px 6px; text-align: left}</style>"""
     fmap.get_root().header.add_child(folium.Element(style))
     script = f"""
     document.addEventListener("DOMContentLoaded", function () {{
       var legend = L.control({{position: "bottomright"}});
       legend.onAdd = function () {{
-        var div = L.DomUtil.create("div", "wijkplan-legenda");
-        div.setAttribute("aria-label", "Legenda");
-        div.innerHTML = '{content}';
+        var div = L.DomUtil.create("details", "wijkplan-legenda wijkplan-inklap");
+        div.innerHTML = '<summary>Legenda</summary>{content}';
+        L.DomEvent.disableClickPropagation(div);
         return div;
       }};
       legend.addTo({fmap.get_name()});
+    }});"""
+    fmap.get_root().script.add_child(folium.Element(script))
+
+
+def _compact_on_phones(fmap: folium.Map) -> None:
+    """Phase filter and legend are open on a wide screen and folded to their titles on a narrow one,
+    where the map needs the room; the attribution drops Leaflet's own prefix."""
+    style = """<style>.wijkplan-inklap summary {cursor: pointer; font-weight: bold; padding: 2px 0}
+      .wijkplan-inklap fieldset {border: 0; margin: 0; padding: 0}
+      .wijkplan-verborgen {position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0)}
+      .leaflet-control-layers-toggle {width: 44px; height: 44px}</style>"""
+    fmap.get_root().header.add_child(folium.Element(style))
+    script = f"""
+    document.addEventListener("DOMContentLoaded", function () {{
+      var wide = window.matchMedia("(min-width: 700px)").matches;
+      document.querySelectorAll(".wijkplan-inklap").forEach(function (d) {{ d.open = wide; }});
+      {fmap.get_name()}.attributionControl.setPrefix(false);
     }});"""
     fmap.get_root().script.add_child(folium.Element(script))
 
@@ -461,7 +481,10 @@ def _tables(area: Area, projects, proposals, koppelkansen) -> str:
         ),
     ]
     heading = {"stad": "Gemeente", "wijk": "Wijk", "buurt": "Buurt"}[area.kind]
-    return f'<section class="wijkplan-tabel"><h1>{heading} {html.escape(area.name)}</h1>{"".join(parts)}</section>\n'
+    title = f"{heading} {html.escape(area.name)}"
+    # tabindex: on a narrow screen the tables scroll sideways inside their box, also by keyboard
+    opening = f'<section class="wijkplan-tabel" tabindex="0" aria-label="{title}">'
+    return f"{opening}<h1>{title}</h1>{''.join(parts)}</section>\n"
 
 
 # -- files ------------------------------------------------------------------------------
