@@ -20,7 +20,7 @@ SIZES ?= 100000,1000000
 # Test processes side by side (each starts its own PostgreSQL cluster); 1 runs the suite in one.
 TEST_WORKERS ?= 2
 
-.PHONY: run test lint setup system-packages demo maps lock clean benchmark benchmark-maps benchmark-stalling
+.PHONY: run test lint setup system-packages demo maps lock clean benchmark benchmark-maps benchmark-stalling benchmark-pages
 
 run: setup $(STORE) $(MAPS)
 	$(BIN)/geoservice --store $(STORE) serve --host $(HOST) --port $(PORT)
@@ -78,6 +78,10 @@ benchmark-maps: setup
 # half-open connections (SOURCES: other checkouts to compare side by side).
 benchmark-stalling: setup
 	$(BIN)/python benchmarks/stalling.py $(foreach s,$(SOURCES),--source $(s))
+
+# Weight and load time of every page type in Chromium without network, on a desktop and a phone.
+benchmark-pages: setup system-packages
+	$(BIN)/python benchmarks/pages.py
 
 $(BENCH_VENV)/.installed: benchmarks/requirements.lock
 	$(PYTHON) -m venv $(BENCH_VENV)

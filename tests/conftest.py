@@ -312,3 +312,11 @@ def mapped(tmp_path_factory, demo_path):
     follower.rebuild(store, Policy(), directory / "maps")
     with serving(str(path), directory, maps=directory / "maps") as server:
         yield server, store, directory / "maps"
+
+
+# The longest files start first, so that the test processes finish together.
+LONGEST_FIRST = ("test_openapi.py", "test_accessibility.py", "test_maps.py", "test_qgis.py")
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: LONGEST_FIRST.index(item.path.name) if item.path.name in LONGEST_FIRST else 99)

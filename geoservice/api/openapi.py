@@ -414,6 +414,12 @@ def _participation(
     return operation
 
 
+# A refusal: problem details, or for a browser (f=html, or Accept: text/html) the same as a page.
+REFUSAL = {
+    "application/problem+json": {"schema": ref("schemas", "exception")},
+    "text/html": {"schema": {"type": "string"}},
+}
+
 # Bodies of the participation paths.
 SUPPORT = {
     "type": "object",
@@ -588,10 +594,7 @@ def document(config: dict) -> dict:
         "components": {
             "parameters": PARAMETERS,
             "schemas": schemas,
-            "responses": {
-                code: _response(text, {"application/problem+json": {"schema": ref("schemas", "exception")}})
-                for code, text in ERRORS.items()
-            },
+            "responses": {code: _response(text, REFUSAL) for code, text in ERRORS.items()},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }

@@ -8,6 +8,7 @@ text reaches a page only escaped: in popups, tooltips and the tables under the m
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import os
 import re
@@ -23,7 +24,7 @@ from folium.utilities import JsCode
 from tqdm import tqdm
 
 from geoservice.derived import analysis
-from geoservice.domain.model import FASEN, STATUSSEN, THEMAS
+from geoservice.domain.model import FASEN, STATUSSEN, SUPPORTABLE, THEMAS
 from geoservice.domain.policy import Policy
 from geoservice.query import crs
 from geoservice.store import Page, Query, Store
@@ -149,6 +150,7 @@ def render(layers: Layers, area: Area, base_map: str = "pdok") -> str:
     folium.LayerControl(collapsed=True).add_to(fmap)  # a button that opens the layer list (tap, hover, keyboard)
     _phase_filter(fmap, groups)
     _legend(fmap)
+    _page_style(fmap)
     _compact_on_phones(fmap)
     _title(fmap, area)
     page = fmap.get_root().render().replace("<html>", '<html lang="nl">', 1)
@@ -406,10 +408,7 @@ def _legend(fmap: folium.Map) -> None:
     )
     style = """<style>.wijkplan-legenda {background: white; padding: 6px 8px; font: 12px sans-serif;
       border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.4)}
-      .wijkplan-legenda i {display: inline-block; width: 12px; height: 12px; margin-right: 5px}
-      .wijkplan-tabel {font: 13px sans-serif; margin: 1em; overflow-x: auto}
-      .wijkplan-tabel table {border-collapse: collapse}
-      .wijkplan-tabel td, .wijkplan-tabel th {border: 1px solid #ccc; padding: 2px 6px; text-align: left}</style>"""
+      .wijkplan-legenda i {display: inline-block; width: 12px; height: 12px; margin-right: 5px}</style>"""
     fmap.get_root().header.add_child(folium.Element(style))
     script = f"""
     document.addEventListener("DOMContentLoaded", function () {{
@@ -423,6 +422,14 @@ def _legend(fmap: folium.Map) -> None:
       legend.addTo({fmap.get_name()});
     }});"""
     fmap.get_root().script.add_child(folium.Element(script))
+
+
+def _page_style(fmap: folium.Map) -> None:
+    """The style of what the page shows under the map (tables and lists)."""
+    style = """<style>.wijkplan-tabel {font: 13px sans-serif; margin: 1em; overflow-x: auto}
+      .wijkplan-tabel table {border-collapse: collapse}
+      .wijkplan-tabel td, .wijkplan-tabel th {border: 1px solid #ccc; padding: 2px 6px; text-align: left}</style>"""
+    fmap.get_root().header.add_child(folium.Element(style))
 
 
 def _compact_on_phones(fmap: folium.Map) -> None:
@@ -498,7 +505,7 @@ def build(
     written = []
     for area in tqdm(chosen, desc="kaarten", unit="kaart", disable=not progress):
         written.append(write_whole(directory / area.path, render(layers, area, policy.kaarten.ondergrond)))
-    write_whole(directory / "index.html", index(areas(layers)))
+    write_whole(directory / "index.html", index(layers, policy.kaarten.ondergrond))
     return written
 
 
@@ -513,21 +520,57 @@ def write_whole(path: Path, text: str) -> Path:
     return path
 
 
-def index(all_areas: list[Area]) -> str:
-    """The page that links every map."""
+def wijk_label(wijk: dict, year: int) -> str:
+    """What is going on in a wijk, from its summary: projects planned this year, open proposals."""
+    planned = (wijk.get("projecten_per_planjaar") or {}).get(str(year), 0)
+    open_ = sum(n for status, n in (wijk.get("voorstellen_per_status") or {}).items() if status in SUPPORTABLE)
+    return f"{planned} projecten in {year}, {open_} open voorstellen"
+
+
+def index(layers: Layers, base_map: str = "pdok") -> str:
+    """The page that leads to every map: the city with its wijken (a click opens a wijk's map), and
+    every map as a link with the wijk's counts."""
+    all_areas = areas(layers)
+    city = all_areas[0]
+    year = dt.date.today().year
+    labels = {p["wijkcode"]: wijk_label(p, year) for p in layers.wijken.properties}
+    fmap = _base(base_map, "static")
+    properties = [
+        {"naam": p["wijknaam"], "tekst": labels[p["wijkcode"]], "href": Area("wijk", p["wijkcode"], "").path}
+        for p in layers.wijken.properties
+    ]
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": _features(layers.wijken, properties)},
+        name="Wijken",
+        style_function=lambda f: {"color": "#0b5394", "weight": 2, "fillOpacity": 0.1},
+        highlight_function=lambda f: {"weight": 4, "fillOpacity": 0.25},
+        tooltip=folium.GeoJsonTooltip(["naam", "tekst"], labels=False),
+        on_each_feature=JsCode(
+            "function (feature, layer) { layer.on('click', function () {"
+            " window.location.href = feature.properties.href; }); }"
+        ),
+    ).add_to(fmap)
+    minx, miny, maxx, maxy = crs.transformer(crs.STORAGE, crs.CRS84).transform_bounds(
+        *shapely.total_bounds(layers.wijken.geometries)
+    )
+    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    fmap.get_root().header.add_child(folium.Element(
+        f'<title>Kaarten van {html.escape(city.name)} – wijkplan</title><link rel="icon" href="data:,">'
+    ))  # fmt: skip
 
     def items(kind: str) -> str:
         return "".join(
-            f'<li><a href="{a.path}">{html.escape(a.name)}</a> ({html.escape(a.code)})</li>'
+            f'<li><a href="{a.path}">{html.escape(a.name)}</a> ({html.escape(a.code)})'
+            f"{': ' + html.escape(labels[a.code]) if a.code in labels else ''}</li>"
             for a in all_areas
             if a.kind == kind
         )
 
-    city = next(a for a in all_areas if a.kind == "stad")
-    return (
-        f'<!DOCTYPE html><html lang="nl"><head><meta charset="utf-8"><title>Kaarten – wijkplan</title>'
-        f'<link rel="icon" href="data:,"></head>'
-        f'<body style="font: 15px sans-serif; margin: 2em"><h1>Kaarten van {html.escape(city.name)}</h1>'
+    lists = (
+        f'<section class="wijkplan-tabel"><h1>Kaarten van {html.escape(city.name)}</h1>'
         f'<p><a href="{city.path}">De hele gemeente</a></p><h2>Wijken</h2><ul>{items("wijk")}</ul>'
-        f"<h2>Buurten</h2><ul>{items('buurt')}</ul></body></html>"
+        f"<h2>Buurten</h2><ul>{items('buurt')}</ul></section>"
     )
+    _page_style(fmap)
+    page = fmap.get_root().render().replace("<html>", '<html lang="nl">', 1)
+    return page.replace("</body>", lists + "</body>", 1)

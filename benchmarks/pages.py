@@ -1,0 +1,89 @@
+"""Weight and load time of each page type in Chromium without network (tiles answered empty),
+on a desktop and a phone; with --screenshots, pictures of the main pages for the README (docs/).
+
+    python benchmarks/pages.py [--screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from conftest import Visit, serving  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from geoservice.domain.policy import Policy  # noqa: E402
+from geoservice.ops import demo  # noqa: E402
+from geoservice.publish import follower  # noqa: E402
+from geoservice.store import GeoPackageStore, Query  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]  # fmt: skip
+SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+PAGES = {
+    "landing page": "/",
+    "collections": "/collections?f=html",
+    "items": "/collections/voorstellen/items?f=html",
+    "proposal": "/collections/voorstellen/items/{proposal}?f=html",
+    "project": "/collections/projecten/items/{project}?f=html",
+    "maps index": "/maps/",
+    "city map": "/maps/overzicht.html",
+    "wijk map": "/maps/wijk/WK026801.html",
+}
+SHOTS = ("landing page", "items", "proposal", "wijk map")
+REPEATS = 5
+LOADED = "() => { const t = performance.getEntriesByType('navigation')[0]; return t.loadEventEnd - t.startTime; }"
+
+
+def measure(browser, server, path: str, size: str, shot: Path | None = None) -> tuple[int, float]:
+    """(bytes received, ms until the load event) of one page in a fresh context."""
+    visit = Visit(browser, server, viewport=SIZES[size])
+    received = []
+    visit.page.on("response", lambda response: received.append(len(response.body())))
+    visit.page.goto(f"{server.url}{path}", wait_until="load")
+    loaded = visit.page.evaluate(LOADED)
+    if shot:
+        visit.page.wait_for_timeout(500)
+        visit.page.screenshot(path=str(shot))
+    visit.context.close()
+    assert not visit.foreign, visit.foreign
+    return sum(received), loaded
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--screenshots", action="store_true", help="write docs/pagina-*.png")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="wijkplan-pages-"))
+    try:
+        demo.build(str(work / "wijkplan.gpkg"))
+        store = GeoPackageStore(work / "wijkplan.gpkg")
+        follower.rebuild(store, Policy.load(str(ROOT / "config" / "wijkplan.yml")), work / "maps")
+        ids = {"proposal": store.query(Query("voorstellen", limit=1)).ids[0],
+               "project": store.query(Query("projecten", limit=1)).ids[0]}  # fmt: skip
+        with serving(str(work / "wijkplan.gpkg"), work, maps=work / "maps") as server, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            print("| page | size | weight | load (median of 5) |\n|---|---|---|---|")
+            for name, path in PAGES.items():
+                for size in SIZES:
+                    shot = ROOT / "docs" / f"pagina-{name.replace(' ', '-')}-{size}.png"
+                    runs = [measure(browser, server, path.format(**ids), size) for _ in range(REPEATS)]
+                    if args.screenshots and name in SHOTS:
+                        measure(browser, server, path.format(**ids), size, shot)
+                    weight, load = runs[-1][0], statistics.median(r[1] for r in runs)
+                    print(f"| {name} | {size} | {weight / 1024:.0f} KiB | {load:.0f} ms |")
+            browser.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
