@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import Visit, serving  # noqa: E402
+from conftest import CHROMIUM, FLAGS, Visit, serving  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from geoservice.domain.policy import Policy  # noqa: E402
@@ -24,9 +24,6 @@ from geoservice.ops import demo  # noqa: E402
 from geoservice.publish import follower  # noqa: E402
 from geoservice.store import GeoPackageStore, Query  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]  # fmt: skip
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 PAGES = {
     "landing page": "/",
