@@ -21,6 +21,8 @@ PAGES = [
     "/collections/voorstellen/queryables?f=html",
     "/collections/voorstellen/schema?f=html",
     "/conformance?f=html",
+    "/velden?f=html",
+    "/collections/geen?f=html",
     "/maps/",
     "/maps/overzicht.html",
     "/maps/wijk/WK026801.html",

@@ -348,3 +348,22 @@ def test_a_browser_is_refused_with_a_page_and_a_client_with_a_problem(client, pa
     assert page.headers["X-Request-ID"] in page.text  # the reference to quote
     problem = client.get(path.replace("f=html", "f=json"))
     assert problem.status_code == status and problem.headers["Content-Type"] == "application/problem+json"
+
+
+def test_the_field_dictionary_is_a_page_too(client):
+    page = client.get("/velden?f=html")
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    for name, collection in client.get("/velden").json().items():
+        assert f'id="{name}"' in page.text
+        assert all(f"<code>{field['naam']}</code>" in page.text for field in collection["velden"])
+
+
+@pytest.mark.parametrize("path", ["/velden?f=html", "/conformance?f=html", "/collections/voorstellen/schema?f=html",
+                                  "/collections/voorstellen/items?f=html", "/collections/geen?f=html"])  # fmt: skip
+def test_the_pages_speak_english_when_asked(client, path):
+    for page in (
+        client.get(f"{path}&lang=en"),
+        client.get(path, headers={"Accept-Language": "en-GB,en;q=0.8,nl;q=0.5"}),
+    ):
+        assert '<html lang="en">' in page.text and page.headers["Content-Language"].startswith("en")
+    assert '<html lang="nl">' in client.get(path).text

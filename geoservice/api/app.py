@@ -27,7 +27,7 @@ from geoservice.api.config import load_config
 from geoservice.api.downloads import DownloadRoutes
 from geoservice.api.http import REQUEST_ID, Guard, HttpError, PageSecurity, error_response, request_id_of, with_links
 from geoservice.api.participation import ParticipationRoutes
-from geoservice.api.rendering import check_page_parameters, wants_page
+from geoservice.api.rendering import Pages, check_page_parameters, format_of, wants_page
 from geoservice.api.routes import ServiceRoutes
 from geoservice.domain.lifecycle import Forbidden, NotVisible
 from geoservice.domain.model import COLLECTIONS
@@ -70,8 +70,8 @@ def _endpoint(api: API, handler, *path_keys: str, complete=lambda document, base
     async def endpoint(request: Request) -> Response:
         check_page_parameters(request)
         headers, status, content, document = await run(request)
-        if document is None and status == 200 and headers.get("Content-Type", "").startswith("text/html"):
-            *_, document = await run(_as_json(request))
+        if document is None and headers.get("Content-Type", "").startswith("text/html"):
+            *_, document = await run(_as_json(request))  # its links; a refusal is raised as the service's own
         return Response(content, status_code=status, headers=with_links(headers, document))
 
     return endpoint
@@ -167,10 +167,14 @@ def _qgis_project(api: API):
     return endpoint
 
 
-def _metadata(api: API, document):
+def _metadata(api: API, document, pages: Pages | None = None, template: str | None = None):
+    """A metadata document as JSON, and as a page when it has a template and a page is asked for."""
+
     async def endpoint(request: Request) -> Response:
         check_page_parameters(request)
         content, media_type = document(api)
+        if template and format_of(request) == "html":
+            return pages.html(request, template, {"document": content, "links": []})
         return Response(orjson.dumps(content), media_type=media_type)
 
     return endpoint
@@ -208,7 +212,12 @@ def _routes(api: API, service: ServiceRoutes, participation: ParticipationRoutes
                 api, lambda api: (catalogue.catalogue(api.config, api.base_url.rstrip("/")), "application/ld+json")
             ),
         ),
-        Route("/velden", _metadata(api, lambda api: (catalogue.field_dictionary(), "application/json"))),
+        Route(
+            "/velden",
+            _metadata(
+                api, lambda api: (catalogue.field_dictionary(), "application/json"), service.pages, "velden.html"
+            ),
+        ),
         Route("/openapi", _endpoint(api, core_api.openapi_)),
         Route("/openapi.json", _openapi_json(api)),
         Route("/conformance", service.conformance),

@@ -8,7 +8,7 @@ from http import HTTPStatus
 
 import orjson
 from pygeoapi import l10n
-from pygeoapi.util import render_j2_template
+from pygeoapi.util import get_choice_from_headers, render_j2_template
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -95,8 +95,9 @@ class Pages:
 
     def locale(self, request: Request):
         """The best of the service's languages for the request (lang, then Accept-Language)."""
-        wanted = request.query_params.get("lang") or request.headers.get("Accept-Language") or ""
-        return l10n.best_match(wanted, self.api.locales)
+        lang = request.query_params.get("lang")
+        wanted = [lang] if lang else get_choice_from_headers(dict(request.headers), "accept-language", all=True)
+        return l10n.best_match(wanted, self.api.locales) if wanted else self.api.locales[0]
 
     def paths(self, request: Request, collection: Collection, content: dict) -> dict:
         """What the collection templates show besides the document itself."""
