@@ -42,7 +42,7 @@ LOADED = "() => { const t = performance.getEntriesByType('navigation')[0]; retur
 
 def measure(browser, server, path: str, size: str, shot: Path | None = None) -> tuple[int, float]:
     """(bytes received, ms until the load event) of one page in a fresh context."""
-    visit = Visit(browser, server, viewport=SIZES[size])
+    visit = Visit(browser, server, viewport=SIZES[size], locale="nl-NL")  # the service speaks Dutch by default
     received = []
     visit.page.on("response", lambda response: received.append(len(response.body())))
     visit.page.goto(f"{server.url}{path}", wait_until="load")
