@@ -1,6 +1,8 @@
 """The neighbourhood maps: built for every area, served by the service, opened in headless Chromium
 (Debian's chromium driven by Playwright), private, escaped and kept current after writes."""
 
+import html
+import json
 import re
 import time
 
@@ -194,3 +196,15 @@ def test_a_proposal_page_shows_what_residents_wrote_as_text(mapped, browser):
         assert page.locator("img[src='x']").count() == 0
     visit.context.close()
     assert not visit.dialogs and not visit.errors and not visit.foreign
+
+
+def test_the_maps_index_shows_area_names_as_text(demo_store):
+    """Wijk names come from the municipality's own files too: the index escapes them in the map's
+    tooltips and in its list."""
+    layers = maps.Layers.read(demo_store, Policy())
+    layers.wijken.properties = [{**p, "wijknaam": HOSTILE} for p in layers.wijken.properties]
+    page = maps.index(layers)
+    # the tooltips put the name into the page as HTML: in the map's data it must already be escaped
+    tooltips = [json.loads(f'"{name}"') for name in re.findall(r'"naam": "((?:[^"\\]|\\.)*)"', page)]
+    assert tooltips and all(name == html.escape(HOSTILE) for name in tooltips)
+    assert HOSTILE not in page and '<li><a href="wijk/' in page

@@ -536,7 +536,11 @@ def index(layers: Layers, base_map: str = "pdok") -> str:
     labels = {p["wijkcode"]: wijk_label(p, year) for p in layers.wijken.properties}
     fmap = _base(base_map, "static")
     properties = [
-        {"naam": p["wijknaam"], "tekst": labels[p["wijkcode"]], "href": Area("wijk", p["wijkcode"], "").path}
+        {
+            "naam": html.escape(p["wijknaam"]),
+            "tekst": labels[p["wijkcode"]],
+            "href": Area("wijk", p["wijkcode"], "").path,
+        }
         for p in layers.wijken.properties
     ]
     folium.GeoJson(
