@@ -22,9 +22,9 @@ DATA_SETS = {"demo (340 projects, 680 proposals)": 1, "10× denser (3 400 projec
 
 def measure(directory: Path, density: int) -> dict:
     path = directory / f"wijkplan-{density}.gpkg"
-    demo.build(str(path), projects=340 * density, proposals=680 * density)
-    store = GeoPackageStore(path)
     policy = Policy()
+    demo.build(str(path), policy, projects=340 * density, proposals=680 * density)
+    store = GeoPackageStore(path)
     maps.build(store, policy, directory / "warm")  # imports and caches warm, as in a running service
     started = time.perf_counter()
     written = maps.build(store, policy, directory / f"maps-{density}")

@@ -61,9 +61,10 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="wijkplan-pages-"))
     try:
-        demo.build(str(work / "wijkplan.gpkg"))
+        policy = Policy.load(str(ROOT / "config" / "wijkplan.yml"))
+        demo.build(str(work / "wijkplan.gpkg"), policy)
         store = GeoPackageStore(work / "wijkplan.gpkg")
-        follower.rebuild(store, Policy.load(str(ROOT / "config" / "wijkplan.yml")), work / "maps")
+        follower.rebuild(store, policy, work / "maps")
         ids = {"proposal": store.query(Query("voorstellen", limit=1)).ids[0],
                "project": store.query(Query("projecten", limit=1)).ids[0]}  # fmt: skip
         with serving(str(work / "wijkplan.gpkg"), work, maps=work / "maps") as server, sync_playwright() as pw:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
+import pyogrio
 import pytest
 import shapely
 from pgcluster import Cluster, free_port
@@ -45,8 +46,51 @@ BACKENDS = ["geopackage", "postgis"]
 def demo_path(tmp_path_factory) -> Path:
     """The demo store as a GeoPackage, built once for the session; tests must not write to it."""
     path = tmp_path_factory.mktemp("demo") / "wijkplan.gpkg"
-    demo.build(str(path))
-    return path
+    demo.build(str(path), Policy.load(POLICY))
+    built = _last_change(path)
+    yield path
+    assert _last_change(path) == built, "the shared demo store was written to; a test that writes takes a copy"
+
+
+def _last_change(path: Path) -> int:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return conn.execute("SELECT max(volgnummer) FROM wijzigingen").fetchone()[0]
+
+
+def copy_store(source: Path, target: Path) -> Path:
+    """A consistent copy of a GeoPackage store, with what its write-ahead log holds (SQLite's backup)."""
+    with contextlib.closing(sqlite3.connect(source)) as read, contextlib.closing(sqlite3.connect(target)) as write:
+        read.backup(write)
+    return target
+
+
+@pytest.fixture(scope="session")
+def gdal_demo_path(demo_path, tmp_path_factory) -> Path:
+    """A copy of the demo store for GDAL to open in the test process.
+
+    GDAL links a SQLite of its own. When it closes a file that Python's SQLite also holds open in
+    the same process, POSIX drops the locks of both; another process then takes itself for the last
+    reader and removes the write-ahead log under the open connections ("disk I/O error")."""
+    return copy_store(demo_path, tmp_path_factory.mktemp("gdal") / "wijkplan.gpkg")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gdal_keeps_off_the_shared_store(demo_path):
+    """GDAL (pyogrio, geopandas) refuses the shared demo store: a test gives it `gdal_demo_path`."""
+    patch = pytest.MonkeyPatch()
+    for name in ("read_dataframe", "read_arrow", "read_info", "list_layers", "open_arrow"):
+        patch.setattr(pyogrio, name, _refusing(getattr(pyogrio, name), demo_path))
+    yield
+    patch.undo()
+
+
+def _refusing(function, shared: Path):
+    def guarded(path_or_buffer, *args, **kwargs):
+        if isinstance(path_or_buffer, str | Path) and Path(path_or_buffer) == shared:
+            raise AssertionError("GDAL must not open the shared demo store in this process: use gdal_demo_path")
+        return function(path_or_buffer, *args, **kwargs)
+
+    return guarded
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +98,7 @@ def postgres():
     """A throwaway PostgreSQL cluster for the session, with the demo store in a template database."""
     cluster = Cluster().start()
     try:
-        demo.build(cluster.create_database("demo_template"))
+        demo.build(cluster.create_database("demo_template"), Policy.load(POLICY))
         yield cluster
     finally:
         cluster.stop()
@@ -86,9 +130,7 @@ def both_backends(demo_path, postgres):
 def store(request, demo_path, tmp_path):
     """A private copy of the demo store that a test may change, on each backend."""
     if request.param == "geopackage":
-        path = tmp_path / "wijkplan.gpkg"
-        shutil.copy(demo_path, path)
-        copy = GeoPackageStore(path)
+        copy = GeoPackageStore(copy_store(demo_path, tmp_path / "wijkplan.gpkg"))
         yield copy
         copy.close()
         return
@@ -133,8 +175,7 @@ def tokens(tokens_file) -> dict:
 @pytest.fixture(scope="session")
 def writable_app(demo_path, tokens_file, tmp_path_factory):
     """The ASGI application on a session-wide copy of the GeoPackage demo store, with the test tokens."""
-    path = tmp_path_factory.mktemp("writable") / "wijkplan.gpkg"
-    shutil.copy(demo_path, path)
+    path = copy_store(demo_path, tmp_path_factory.mktemp("writable") / "wijkplan.gpkg")
     return create_app(
         Settings(
             store=str(path),
@@ -290,8 +331,7 @@ class Visit:
 def mapped(tmp_path_factory, demo_path):
     """A copy of the demo store with a hostile proposal, its maps, and the service serving both."""
     directory = tmp_path_factory.mktemp("maps")
-    path = directory / "wijkplan.gpkg"
-    shutil.copy(demo_path, path)
+    path = copy_store(demo_path, directory / "wijkplan.gpkg")
     store = GeoPackageStore(path)
     store.insert(
         "voorstellen",

@@ -1,7 +1,6 @@
 """The change log: every write announces itself in its transaction, refusals announce nothing,
 numbers grow in commit order, and the maps follow it from any process."""
 
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -9,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import shapely
-from conftest import serving
+from conftest import copy_store, serving
 from test_cli import geoservice
 from test_import import _frame, _mapping
 
@@ -145,9 +144,7 @@ def test_a_follower_never_sees_a_number_appear_below_one_it_read(store):
 # -- the maps follow -----------------------------------------------------------------------------
 @pytest.fixture
 def mapped_copy(demo_path, tmp_path):
-    path = tmp_path / "wijkplan.gpkg"
-    shutil.copy(demo_path, path)
-    store = GeoPackageStore(path)
+    store = GeoPackageStore(copy_store(demo_path, tmp_path / "wijkplan.gpkg"))
     follower.rebuild(store, Policy(), tmp_path / "maps")
     return store, tmp_path / "maps"
 
@@ -171,7 +168,7 @@ def test_maps_of_a_replaced_store_are_rebuilt_whole(mapped_copy, demo_path):
     store.close()
     for log in (f"{store.location}-wal", f"{store.location}-shm"):
         Path(log).unlink(missing_ok=True)
-    shutil.copy(demo_path, store.location)  # another store at the same place, with a shorter log
+    copy_store(demo_path, Path(store.location))  # another store at the same place, with a shorter log
     assert len(follower.catch_up(GeoPackageStore(store.location), Policy(), directory)) > 50
     assert PROJECT["titel"] not in (directory / "overzicht.html").read_text()
 

@@ -75,9 +75,9 @@ WHERE = [
 
 
 @pytest.mark.parametrize("where", WHERE)
-def test_gdal_pushes_its_where_to_the_server_as_cql(live, demo_path, where):
+def test_gdal_pushes_its_where_to_the_server_as_cql(live, gdal_demo_path, where):
     served = pyogrio.read_dataframe(gdal(live), layer="projecten", where=where)
-    local = pyogrio.read_dataframe(demo_path, layer="projecten", where=where)
+    local = pyogrio.read_dataframe(gdal_demo_path, layer="projecten", where=where)
     assert sorted(served.titel) == sorted(local.titel) and len(served) > 0
     assert any("filter=" in line and "filter-lang=cql-text" in line for line in live.requests()[-3:])
 

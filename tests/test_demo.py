@@ -15,6 +15,7 @@ from geoservice.domain.model import (
     THEMAS,
     VOORSTEL_SOORTEN,
 )
+from geoservice.domain.policy import Policy
 from geoservice.ops import demo
 from geoservice.store import GeoPackageStore, Query
 
@@ -128,7 +129,7 @@ def test_generated_features_are_labelled_as_demo(plan, proposals):
 
 
 def test_same_seed_gives_the_same_data(demo_store, tmp_path):
-    demo.build(str(tmp_path / "again.gpkg"), seed=2024)
+    demo.build(str(tmp_path / "again.gpkg"), Policy(), seed=2024)
     again = GeoPackageStore(tmp_path / "again.gpkg")
     for name in ("projecten", "voorstellen"):
         first, second = everything(demo_store, name), everything(again, name)

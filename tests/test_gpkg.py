@@ -18,13 +18,13 @@ LAYERS = {
 }
 
 
-def test_gdal_sees_every_layer_with_its_geometry_type_and_the_version_table(demo_path):
-    assert {name: kind for name, kind in pyogrio.list_layers(demo_path)} == {**LAYERS, "wijzigingen": None}
+def test_gdal_sees_every_layer_with_its_geometry_type_and_the_version_table(gdal_demo_path):
+    assert {name: kind for name, kind in pyogrio.list_layers(gdal_demo_path)} == {**LAYERS, "wijzigingen": None}
 
 
 @pytest.mark.parametrize("layer", LAYERS)
-def test_every_layer_is_in_rd_new_with_a_spatial_index(demo_path, layer):
-    info = pyogrio.read_info(demo_path, layer=layer)
+def test_every_layer_is_in_rd_new_with_a_spatial_index(gdal_demo_path, layer):
+    info = pyogrio.read_info(gdal_demo_path, layer=layer)
     assert info["crs"] == "EPSG:28992"
     assert info["capabilities"]["fast_spatial_filter"]
 
@@ -49,10 +49,10 @@ def test_file_is_marked_as_geopackage_and_passes_integrity_check(demo_path):
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_gdal_spatial_filter_matches_exact_intersection(demo_path):
+def test_gdal_spatial_filter_matches_exact_intersection(gdal_demo_path):
     box = (187000, 428000, 188000, 429000)
-    every = pyogrio.read_dataframe(demo_path, layer="projecten")
-    filtered = pyogrio.read_dataframe(demo_path, layer="projecten", bbox=box)
+    every = pyogrio.read_dataframe(gdal_demo_path, layer="projecten")
+    filtered = pyogrio.read_dataframe(gdal_demo_path, layer="projecten", bbox=box)
     expected = every[every.intersects(shapely.box(*box))]
     assert sorted(filtered.titel) == sorted(expected.titel)
 

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 import shapely
 import yaml
+from conftest import copy_store
 from snapshots import fingerprint
 from test_cli import geoservice
 
@@ -117,8 +118,7 @@ def test_own_boundaries_replace_the_buurten_they_name(store, tmp_path):
 
 
 def test_the_command_reports_rejected_rows_and_fails(demo_path, tmp_path):
-    store_path = tmp_path / "store.gpkg"
-    store_path.write_bytes(demo_path.read_bytes())
+    store_path = copy_store(demo_path, tmp_path / "store.gpkg")
     rows = PROJECTS.copy()
     rows.loc[0, "werksoort"] = "kunst"
     _frame(rows).to_file(tmp_path / "plan.geojson")

@@ -24,7 +24,6 @@ def _log_config() -> dict:
 
 
 def _demo(args, settings: Settings) -> None:
-    from geoservice.derived import analysis
     from geoservice.domain.policy import Policy
     from geoservice.ops import demo
     from geoservice.store import is_database, open_store, store_exists
@@ -35,9 +34,8 @@ def _demo(args, settings: Settings) -> None:
         raise SystemExit(f"{settings.store} holds a store; use --force to replace it")
     if not is_database(settings.store):
         Path(settings.store).parent.mkdir(parents=True, exist_ok=True)
-    demo.build(settings.store, seed=args.seed)
+    demo.build(settings.store, Policy.load(settings.policy), seed=args.seed)
     store = open_store(settings.store)
-    analysis.refresh_all(store, Policy.load(settings.policy))
     counts = ", ".join(f"{name} {store.count(name)}" for name in TABLES)
     where = "the database" if is_database(settings.store) else settings.store
     print(f"demo store written to {where}: {counts}")

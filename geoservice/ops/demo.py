@@ -13,6 +13,7 @@ import shapely
 from shapely import affinity, ops
 from tqdm import tqdm
 
+from geoservice.derived import analysis
 from geoservice.domain.model import (
     CATEGORIEEN,
     DEMO_SOURCE,
@@ -26,6 +27,7 @@ from geoservice.domain.model import (
     THEMAS,
     VOORSTEL_SOORTEN,
 )
+from geoservice.domain.policy import Policy
 from geoservice.domain.validation import format_datetime
 from geoservice.participation.tokens import participant_key
 from geoservice.store import STORAGE_SRID, participation, staging
@@ -535,10 +537,16 @@ def _draw_buurten(generator: _Generator, count: int, minimum: int) -> list[int]:
 
 
 def build(
-    location: str, seed: int = 2024, projects: int = 340, proposals: int = 680, boundaries: Path = BOUNDARIES
+    location: str,
+    policy: Policy,
+    seed: int = 2024,
+    projects: int = 340,
+    proposals: int = 680,
+    boundaries: Path = BOUNDARIES,
 ) -> None:
-    """Build the demo store at location (a GeoPackage path or a PostGIS URL), aside first."""
-    with tqdm(total=3, desc="demo store", unit="step") as progress, staging(str(location)) as target:
+    """Build the demo store at location (a GeoPackage path or a PostGIS URL), aside first, with its
+    derived collections under the policy: a reader of the file (QGIS) finds them complete."""
+    with tqdm(total=4, desc="demo store", unit="step") as progress, staging(str(location)) as target:
         buurten = load_buurten(boundaries)
         wijk_features, buurt_features = boundary_features(buurten)
         target.insert("wijken", wijk_features)
@@ -549,6 +557,8 @@ def build(
         plan_ids = target.insert("projecten", plan, trails=[generator.project_trail(p) for p, _ in plan])
         progress.update()
         _insert_proposals(target, generator, plan, plan_ids, proposals)
+        progress.update()
+        analysis.refresh_all(target, policy)
         progress.update()
 
 
