@@ -349,7 +349,7 @@ def mapped(tmp_path_factory, demo_path):
             )
         ],
     )
-    follower.rebuild(store, Policy(), directory / "maps")
+    follower.rebuild(store, Policy.load(POLICY), directory / "maps")
     with serving(str(path), directory, maps=directory / "maps") as server:
         yield server, store, directory / "maps"
 

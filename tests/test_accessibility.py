@@ -2,8 +2,11 @@
 serious or critical violation, on a desktop and on a phone."""
 
 from pathlib import Path
+from urllib.parse import parse_qsl, urlparse
 
+import httpx
 import pytest
+import shapely
 from conftest import Visit
 
 from geoservice.store import Query
@@ -18,6 +21,8 @@ PAGES = [
     "/collections/voorstellen/items?f=html",
     "/collections/voorstellen/items/{published}?f=html",
     "/collections/projecten/items/1?f=html",
+    "/collections/projecten/items?f=html&thema=groen&lang=en",
+    "/catalogus?f=html",
     "/collections/voorstellen/queryables?f=html",
     "/collections/voorstellen/schema?f=html",
     "/conformance?f=html",
@@ -81,3 +86,79 @@ def test_on_a_phone_the_controls_leave_three_quarters_of_the_map_free(mapped, br
     legend_open = visit.page.evaluate("() => document.querySelector('.wijkplan-legenda').open")
     visit.context.close()
     assert phone <= 0.25 and legend_open
+
+
+# Numbers every control in document order (shown or folded away); answers how many there are.
+MARK_CONTROLS = """() => {
+  const selector = 'a[href], button, select, input:not([type=hidden]), textarea, summary, [tabindex], '
+    + '.leaflet-interactive';
+  const controls = [...document.querySelectorAll(selector)].filter(e => e.tabIndex >= 0 && !e.disabled);
+  controls.forEach((e, i) => { e.dataset.walk = i; });
+  return controls.length;
+}"""
+# The focused control: its number, whether a focus ring shows, and whether Enter unfolds something.
+FOCUSED = """() => {
+  const e = document.activeElement, style = getComputedStyle(e);
+  const folded = (e.tagName === 'SUMMARY' && !e.parentElement.open)
+    || (e.classList.contains('leaflet-control-layers-toggle') && !e.closest('.leaflet-control-layers-expanded'));
+  return [e.dataset.walk, style.outlineStyle !== 'none' || style.boxShadow !== 'none', folded];
+}"""
+# The numbers of the controls a user can see now (after unfolding what the walk met); of a group of
+# radio buttons Tab reaches the chosen one (the arrow keys the others).
+SHOWN = """() => [...document.querySelectorAll('[data-walk]')]
+  .filter(e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden'
+          && !e.closest('details:not([open]) > :not(summary)') && !(e.type === 'radio' && !e.checked))
+  .map(e => Number(e.dataset.walk))"""
+FOLDED = """() => document.querySelectorAll(
+  'details:not([open]), div.leaflet-control-layers:not(.leaflet-control-layers-expanded)').length"""
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/?f=html",
+        "/collections/projecten/items?f=html&limit=20",
+        "/collections/projecten/items/1?f=html",
+        "/maps/wijk/WK026801.html",
+        "/maps/",
+    ],
+)
+def test_the_keyboard_reaches_every_control_and_shows_where_it_is(mapped, browser, path):
+    server, _, _ = mapped
+    visit = opened(browser, server, path, "phone")
+    controls = visit.page.evaluate(MARK_CONTROLS)
+    reached, unmarked_focus = set(), 0
+    for _ in range(2 * controls + 10):
+        visit.page.keyboard.press("Tab")
+        walk, ring, folded = visit.page.evaluate(FOCUSED)
+        if walk is not None:
+            reached.add(int(walk))
+            unmarked_focus += not ring
+        if folded:
+            visit.page.keyboard.press("Enter")  # as a keyboard user opens a folded list
+    shown, folded = set(visit.page.evaluate(SHOWN)), visit.page.evaluate(FOLDED)
+    visit.context.close()
+    assert len(shown) > 3 and shown <= reached and folded == 0  # each control, unfolded where folded
+    assert unmarked_focus == 0  # every focused control shows a focus ring
+
+
+def test_the_filter_form_builds_the_api_call(mapped, browser):
+    server, _, _ = mapped
+    visit = opened(browser, server, "/collections/projecten/items?f=html", "desktop")
+    visit.page.select_option("select[name=thema]", "groen")
+    with visit.page.expect_navigation():
+        visit.page.click("form#filter button[type=submit]")
+    assert parse_qsl(urlparse(visit.page.url).query) == [("f", "html"), ("thema", "groen")]  # no empty fields
+
+    visit.page.check("#filter-view")
+    with visit.page.expect_navigation():
+        visit.page.click("form#filter button[type=submit]")
+    query = dict(parse_qsl(urlparse(visit.page.url).query))
+    visit.context.close()
+    west, south, east, north = map(float, query["bbox"].split(","))
+    assert west < east and south < north and query["thema"] == "groen"
+    answer = httpx.get(f"{server.url}/collections/projecten/items", params={**query, "f": "json"}).json()
+    view = shapely.box(west, south, east, north)
+    assert answer["features"] and all(
+        shapely.geometry.shape(f["geometry"]).intersects(view) for f in answer["features"]
+    )

@@ -8,7 +8,7 @@ import time
 
 import httpx
 import pytest
-from conftest import HOSTILE, Visit, serving
+from conftest import HOSTILE, POLICY, Visit, serving
 
 from geoservice.domain.policy import Policy
 from geoservice.publish import maps
@@ -201,7 +201,7 @@ def test_a_proposal_page_shows_what_residents_wrote_as_text(mapped, browser):
 def test_the_maps_index_shows_area_names_as_text(demo_store):
     """Wijk names come from the municipality's own files too: the index escapes them in the map's
     tooltips and in its list."""
-    layers = maps.Layers.read(demo_store, Policy())
+    layers = maps.Layers.read(demo_store, Policy.load(POLICY))
     layers.wijken.properties = [{**p, "wijknaam": HOSTILE} for p in layers.wijken.properties]
     page = maps.index(layers)
     # the tooltips put the name into the page as HTML: in the map's data it must already be escaped

@@ -209,7 +209,10 @@ def _routes(api: API, service: ServiceRoutes, participation: ParticipationRoutes
         Route(
             "/catalogus",
             _metadata(
-                api, lambda api: (catalogue.catalogue(api.config, api.base_url.rstrip("/")), "application/ld+json")
+                api,
+                lambda api: (catalogue.catalogue(api.config, api.base_url.rstrip("/")), "application/ld+json"),
+                service.pages,
+                "catalogus.html",
             ),
         ),
         Route(

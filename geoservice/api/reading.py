@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from geoservice.api import bodies, related, schemas
+from geoservice.api import bodies, context, display, related, schemas
 from geoservice.api.http import caller_of
 from geoservice.api.rendering import (
     FEATURE_FORMATS,
@@ -44,7 +44,8 @@ class Reading:
 
     async def items(self, request: Request, collection: Collection) -> Response:
         output = format_of(request, FEATURE_FORMATS)
-        wanted = params.read_items(collection, request.query_params)
+        query_params = display.without_empty(request.query_params) if output == "html" else request.query_params
+        wanted = params.read_items(collection, query_params)
         viewer = self.access.viewer(caller_of(request))
         wanted.query.published_only, wanted.query.owner = not viewer.staff, viewer.participant
         wanted.query.budget_s = self.read_budget_s
@@ -54,27 +55,30 @@ class Reading:
             collection,
             wanted,
             items_url,
-            dict(request.query_params),
+            dict(query_params),
             viewer if output != "html" else Viewer(),
             output,
         )
         if output == "html":
-            return self.pages.html(
-                request,
-                "collections/items/index.html",
-                self.pages.paths(
-                    request,
-                    collection,
-                    {
-                        **orjson.loads(orjson.dumps(document)),
-                        "items_path": items_url,
-                        "offset": wanted.query.offset,
-                        "columns": table_columns(collection),
-                    },
-                ),
-                collection,
-            )
+            return self._items_page(request, collection, document, query_params, wanted.query.offset)
         return features_response(document, wanted.crs, output, private_headers(viewer))
+
+    def _items_page(self, request: Request, collection: Collection, document: dict, query, offset: int) -> Response:
+        """The items as a page: a map, a filter form that builds the query, a readable table."""
+        language = self.pages.locale(request).language
+        document = orjson.loads(orjson.dumps(document))
+        columns = table_columns(collection)
+        content = {
+            **document,
+            "items_path": f"{self.pages.base()}/collections/{collection.name}/items",
+            "offset": offset,
+            "headings": display.headings(collection, columns),
+            "rows": display.table(collection, columns, document["features"], language),
+            "form": display.filter_form(collection, query, language),
+        }
+        return self.pages.html(
+            request, "collections/items/index.html", self.pages.paths(request, collection, content), collection
+        )
 
     def _page_document(
         self,
@@ -112,13 +116,22 @@ class Reading:
             output,
         )
         if output == "html":
-            return self.pages.html(
-                request,
-                "collections/items/item.html",
-                self.pages.paths(request, collection, orjson.loads(orjson.dumps(document))),
-                collection,
-            )
+            return await self._item_page(request, collection, orjson.loads(orjson.dumps(document)))
         return features_response(document, target, output, private_headers(viewer))
+
+    async def _item_page(self, request: Request, collection: Collection, document: dict) -> Response:
+        """One feature as a page: a map, its properties in groups, and what it relates to."""
+        language = self.pages.locale(request).language
+        related_content = await run_in_threadpool(context.of_item, self.store, collection, document["id"], language)
+        content = {
+            **document,
+            "summary": display.summary(collection, document["properties"], language),
+            "groups": display.groups(collection, document["properties"], language),
+            "context": related_content,
+        }
+        return self.pages.html(
+            request, "collections/items/item.html", self.pages.paths(request, collection, content), collection
+        )
 
     def _exact_for(self, viewer: Viewer, collection_name: str, page):
         """A page with the exact locations of generalised proposals, for planners."""

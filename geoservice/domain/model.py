@@ -39,6 +39,30 @@ STATUS_TRANSITIONS = {
     "samengevoegd": (),
 }
 
+# What each phase of a project and each status of a proposal means to a resident following it.
+STATE_MEANINGS = {
+    "gepland": {"nl": "Het werk staat in het wijkbeheerplan.", "en": "The work is in the neighbourhood plan."},
+    "voorbereiding": {"nl": "De gemeente werkt het ontwerp uit.", "en": "The municipality prepares the design."},
+    "inspraak": {"nl": "Bewoners kunnen op het ontwerp reageren.", "en": "Residents can respond to the design."},
+    "uitvoering": {"nl": "Het werk is op straat bezig.", "en": "The work is under way on the street."},
+    "gereed": {"nl": "Het werk is klaar.", "en": "The work is finished."},
+    "ingediend": {"nl": "Ontvangen; een moderator bekijkt het.", "en": "Received; a moderator reviews it."},
+    "gepubliceerd": {
+        "nl": "Voor iedereen te zien; buren kunnen het steunen.",
+        "en": "Public; neighbours can support it.",
+    },
+    "in uitwerking": {"nl": "De gemeente werkt het voorstel uit.", "en": "The municipality works it out."},
+    "in uitvoering": {"nl": "Het voorstel wordt uitgevoerd.", "en": "The proposal is being carried out."},
+    "gerealiseerd": {"nl": "Het resultaat is op straat te zien.", "en": "The result can be seen on the street."},
+    "afgewezen": {"nl": "De gemeente voert het niet uit.", "en": "The municipality will not carry it out."},
+    "samengevoegd": {
+        "nl": "Samengevoegd met een gelijk voorstel; de steun gaat mee.",
+        "en": "Merged with a similar proposal, support included.",
+    },
+    "ingetrokken": {"nl": "De indiener heeft het ingetrokken.", "en": "Withdrawn by the submitter."},
+    "verwijderd": {"nl": "Verwijderd.", "en": "Deleted."},
+}
+
 # Who may write: the municipality's planners and moderators, and participation clients (front ends
 # that act for residents, each resident known to the service only by a pseudonymous participant id).
 PLANNER, MODERATOR, PARTICIPATION = "planner", "moderator", "participatie"
@@ -115,6 +139,13 @@ class Field:
     max_length: int | None = None
     minimum: int = -SAFE_INTEGER
     maximum: int = SAFE_INTEGER
+
+    @property
+    def unit(self) -> str | None:
+        """The unit of a quantity, as its title ends with it: 'Budgetindicatie (EUR)' → 'EUR'."""
+        if self.title.endswith(")") and "(" in self.title:
+            return self.title.rsplit("(", 1)[1][:-1]
+        return None
 
     def schema(self) -> dict:
         """The JSON Schema of the field's values, with its allowed values."""

@@ -7,6 +7,7 @@
   if (!element || !block || !window.L) { return; }
   var data = JSON.parse(block.textContent);
   var map = L.map(element, { scrollWheelZoom: false });
+  element.kaart = map;  // for the filter form's "map view as bbox"
   L.tileLayer(element.dataset.tiles, { attribution: element.dataset.attribution, maxZoom: 19 }).addTo(map);
 
   function label(feature) {
