@@ -36,12 +36,12 @@ PAGES = {
     "city map": "/maps/overzicht.html",
     "wijk map": "/maps/wijk/WK026801.html",
 }
-SHOTS = ("landing page", "items", "proposal", "wijk map")
+SHOTS = {"landing page": False, "items": False, "proposal": True, "wijk map": False}  # whether of the whole page
 REPEATS = 5
 LOADED = "() => { const t = performance.getEntriesByType('navigation')[0]; return t.loadEventEnd - t.startTime; }"
 
 
-def measure(browser, server, path: str, size: str, shot: Path | None = None) -> tuple[int, float]:
+def measure(browser, server, path: str, size: str, shot: Path | None = None, whole=False) -> tuple[int, float]:
     """(bytes received, ms until the load event) of one page in a fresh context."""
     visit = Visit(browser, server, viewport=SIZES[size], locale="nl-NL")  # the service speaks Dutch by default
     received = []
@@ -50,7 +50,7 @@ def measure(browser, server, path: str, size: str, shot: Path | None = None) -> 
     loaded = visit.page.evaluate(LOADED)
     if shot:
         visit.page.wait_for_timeout(500)
-        visit.page.screenshot(path=str(shot))
+        visit.page.screenshot(path=str(shot), full_page=whole)
     visit.context.close()
     assert not visit.foreign, visit.foreign
     return sum(received), loaded
@@ -81,7 +81,7 @@ def main() -> None:
                     shot = ROOT / "docs" / f"pagina-{name.replace(' ', '-')}-{size}.png"
                     runs = [measure(browser, server, path.format(**ids), size) for _ in range(REPEATS)]
                     if args.screenshots and name in SHOTS:
-                        measure(browser, server, path.format(**ids), size, shot)
+                        measure(browser, server, path.format(**ids), size, shot, SHOTS[name])
                     weight, load = runs[-1][0], statistics.median(r[1] for r in runs)
                     print(f"| {name} | {size} | {weight / 1024:.0f} KiB | {load:.0f} ms |")
             browser.close()

@@ -58,17 +58,17 @@ def table(collection: Collection, columns: list[str], features: list[dict], lang
     return [[text(fields.get(c), f["properties"].get(c), language) for c in columns] for f in features]
 
 
-def headings(collection: Collection, columns: list[str]) -> list[str]:
+def headings(collection: Collection, columns: list[str], language: str) -> list[str]:
     """The column headings of an items table: the titles of the fields."""
     fields = collection.field_map
-    return [fields[c].title if c in fields else c for c in columns]
+    return [fields[c].title_in(language) if c in fields else c for c in columns]
 
 
 def summary(collection: Collection, properties: dict, language: str) -> list[tuple[str, str]]:
     """What a follower looks for first: the phase or status, the support, until when to respond."""
     fields = collection.field_map
     return [
-        (fields[name].title, text(fields[name], properties[name], language))
+        (fields[name].title_in(language), text(fields[name], properties[name], language))
         for name in SUMMARY_FIELDS
         if name in fields and properties.get(name) is not None
     ]
@@ -81,7 +81,7 @@ def groups(collection: Collection, properties: dict, language: str) -> list[dict
     for field in collection.fields:
         shown = text(field, properties.get(field.name), language)
         if shown and field.name != collection.title_field:
-            grouped[_group_of(field)].append((field.title, shown))
+            grouped[_group_of(field)].append((field.title_in(language), shown))
     return [{"heading": GROUPS[name][language], "rows": rows} for name, rows in grouped.items() if rows]
 
 
@@ -107,7 +107,7 @@ def filter_form(collection: Collection, query: QueryParams, language: str) -> di
     choices = [
         {
             "name": f.name,
-            "title": f.title,
+            "title": f.title_in(language),
             "selected": query.get(f.name, ""),
             "options": [(value, label(value)) for value in f.values],
         }

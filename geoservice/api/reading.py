@@ -72,7 +72,7 @@ class Reading:
             **document,
             "items_path": f"{self.pages.base()}/collections/{collection.name}/items",
             "offset": offset,
-            "headings": display.headings(collection, columns),
+            "headings": display.headings(collection, columns, language),
             "rows": display.table(collection, columns, document["features"], language),
             "form": display.filter_form(collection, query, language),
         }
@@ -195,9 +195,11 @@ class Reading:
         url = f"{self.pages.base()}/collections/{collection.name}/{path}"
         document = build(collection, url, self.pages.title(request, collection))
         if output == "html":
+            language = self.pages.locale(request).language
             content = {
                 **self.pages.paths(request, collection, document),
-                "heading": heading[self.pages.locale(request).language],
+                "heading": heading[language],
+                "titles": {f.name: f.title_in(language) for f in collection.fields},
             }
             return self.pages.html(request, "collections/properties.html", content, collection)
         return Response(orjson.dumps(document), media_type="application/schema+json")

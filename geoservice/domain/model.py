@@ -39,6 +39,64 @@ STATUS_TRANSITIONS = {
     "samengevoegd": (),
 }
 
+# The English titles of the fields, by their Dutch title.
+TITLES_EN = {
+    "Wijkcode": "District code",
+    "Wijknaam": "District",
+    "Gemeentecode": "Municipality code",
+    "Gemeente": "Municipality",
+    "Jaar": "Year",
+    "Oppervlakte (ha)": "Area (ha)",
+    "Bron": "Source",
+    "Voorstellen per status": "Proposals per status",
+    "Steun": "Support",
+    "Projecten per planjaar": "Projects per plan year",
+    "Projecten per fase": "Projects per phase",
+    "Budgetindicatie per planjaar (EUR)": "Indicative budget per plan year (EUR)",
+    "Jaar van het wijkbudget": "Year of the district budget",
+    "Wijkbudget (EUR)": "District budget (EUR)",
+    "Wijkbudget toegekend (EUR)": "District budget granted (EUR)",
+    "Wijkbudget resterend (EUR)": "District budget left (EUR)",
+    "Buurtcode": "Neighbourhood code",
+    "Buurtnaam": "Neighbourhood",
+    "Titel": "Title",
+    "Omschrijving": "Description",
+    "Thema": "Theme",
+    "Soort werk": "Kind of work",
+    "Soort": "Kind",
+    "Fase": "Phase",
+    "Start": "Start",
+    "Eind": "End",
+    "Planjaar": "Plan year",
+    "Budgetindicatie (EUR)": "Indicative budget (EUR)",
+    "Inspraak tot": "Responses until",
+    "Afdeling": "Department",
+    "Bijgewerkt": "Updated",
+    "Categorie": "Category",
+    "Status": "Status",
+    "Reden": "Reason",
+    "Samengevoegd met": "Merged with",
+    "Reacties": "Reactions",
+    "Ingediend": "Submitted",
+    "Gepubliceerd": "Published",
+    "Projecten": "Projects",
+    "Auteur": "Author",
+    "Code": "Code",
+    "Voorstel": "Proposal",
+    "Project": "Project",
+    "Ander project": "Other project",
+    "Planjaar ander project": "Plan year of the other project",
+    "Tussenliggende jaren": "Years between",
+    "Afstand (m)": "Distance (m)",
+    "Collectie": "Collection",
+    "Object": "Feature",
+    "Van": "From",
+    "Naar": "To",
+    "Tijdstip": "Moment",
+    "Rol": "Role",
+    "Toelichting": "Explanation",
+}
+
 # What each phase of a project and each status of a proposal means to a resident following it.
 STATE_MEANINGS = {
     "gepland": {"nl": "Het werk staat in het wijkbeheerplan.", "en": "The work is in the neighbourhood plan."},
@@ -139,6 +197,10 @@ class Field:
     max_length: int | None = None
     minimum: int = -SAFE_INTEGER
     maximum: int = SAFE_INTEGER
+
+    def title_in(self, language: str) -> str:
+        """The title in a language of the service (Dutch where no translation is known)."""
+        return TITLES_EN.get(self.title, self.title) if language == "en" else self.title
 
     @property
     def unit(self) -> str | None:
