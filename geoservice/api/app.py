@@ -25,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 from geoservice.api import openapi
 from geoservice.api.config import load_config
 from geoservice.api.downloads import DownloadRoutes
+from geoservice.api.following import FollowingRoutes
 from geoservice.api.http import REQUEST_ID, Guard, HttpError, PageSecurity, error_response, request_id_of, with_links
 from geoservice.api.participation import ParticipationRoutes
 from geoservice.api.rendering import Pages, check_page_parameters, format_of, wants_page
@@ -132,6 +133,12 @@ def _service_links(maps: Path):
                 "rel": "describedby",
                 "type": "application/json",
                 "title": "Veldenlijst: betekenis, type en toegestane waarden van elk veld",
+            },
+            {
+                "href": f"{base}/feeds/stad.atom",
+                "rel": "alternate",
+                "type": "application/atom+xml",
+                "title": "Atom-feed: wat er in de stad gebeurt",
             },
             {
                 "href": f"{base}/qgis/wijkplan.qgs",
@@ -325,12 +332,16 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         Middleware(PageSecurity, tile_hosts=(tile_host(policy.kaarten.ondergrond),)),
     ]
     downloads = DownloadRoutes(Downloads(store, policy, settings.downloads))
+    following = FollowingRoutes(store, policy, service.pages, config["metadata"]["provider"]["name"])
     routes = [
         *_routes(api, service, ParticipationRoutes(service), Path(settings.maps)),
         *_map_routes(settings.maps),
         Route("/qgis/wijkplan.qgs", _qgis_project(api)),
         Route("/downloads/wijken/{wijk}.gpkg", downloads.wijk),
         Route("/downloads/{name}.{fmt}", downloads.file),
+        Route("/feeds/stad.atom", following.city_feed),
+        Route("/feeds/{kind}/{key}.atom", following.feed),
+        Route("/kalenders/{area}/{code}.ics", following.calendar),
     ]
     app = Starlette(
         routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=_following(follower)

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
+from geoservice.api.http import unchanged
 from geoservice.publish.downloads import Download, Downloads
 
 
@@ -33,20 +34,9 @@ class DownloadRoutes:
             "Last-Modified": email.utils.formatdate(path.stat().st_mtime, usegmt=True),
             "Cache-Control": "public, no-cache",
         }
-        if _unchanged(request, quoted, path.stat().st_mtime):
+        if unchanged(request, quoted, path.stat().st_mtime):
             return Response(status_code=304, headers=headers)
         return FileResponse(path, media_type=download.media_type, headers=headers, filename=_filename(download))
-
-
-def _unchanged(request: Request, etag: str, modified: float) -> bool:
-    """Whether the client holds this file already (If-None-Match, else If-Modified-Since)."""
-    if "If-None-Match" in request.headers:
-        return etag in [t.strip() for t in request.headers["If-None-Match"].split(",")]
-    since = request.headers.get("If-Modified-Since")
-    try:
-        return since is not None and email.utils.parsedate_to_datetime(since).timestamp() >= int(modified)
-    except (TypeError, ValueError):
-        return False
 
 
 def _filename(download: Download) -> str:

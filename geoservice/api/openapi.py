@@ -542,6 +542,47 @@ def metadata_paths() -> dict:
     }
 
 
+def following_paths() -> dict:
+    """The Atom feeds and the calendars."""
+
+    def followed(operation_id: str, summary: str, parameters: list, media_type: str) -> dict:
+        return {
+            "get": {
+                "operationId": operation_id,
+                "summary": summary,
+                "parameters": [*parameters, ref("parameters", "lang")],
+                "responses": {
+                    "200": _response(summary, {media_type: {"schema": {"type": "string"}}}),
+                    "304": {"description": "Unchanged."},
+                    **_errors("400", "404"),
+                },
+            }
+        }
+
+    def path(name: str, values: list[str] | None = None) -> dict:
+        return {"name": name, "in": "path", "required": True,
+                "schema": {"type": "string", **({"enum": values} if values else {})}}  # fmt: skip
+
+    offset = {"name": "offset", "in": "query", "required": False,
+              "schema": {"type": "integer", "minimum": 0, "maximum": 999_999_999}}  # fmt: skip
+    atom, kinds = "application/atom+xml", ["wijken", "buurten", "projecten", "voorstellen"]
+    return {
+        "/feeds/stad.atom": followed("feed-city", "What happens in the city (Atom)", [offset], atom),
+        "/feeds/{kind}/{key}.atom": followed(
+            "feed",
+            "What happens in a wijk, buurt, project or proposal (Atom)",
+            [path("kind", kinds), path("key"), offset],
+            atom,
+        ),
+        "/kalenders/{area}/{code}.ics": followed(
+            "calendar",
+            "The works planned in a wijk or buurt (iCalendar)",
+            [path("area", kinds[:2]), path("code")],
+            "text/calendar",
+        ),
+    }
+
+
 def document(config: dict) -> dict:
     """The API document for a pygeoapi configuration completed by config.load_config."""
     metadata = config["metadata"]
@@ -580,6 +621,7 @@ def document(config: dict) -> dict:
         schemas.update(_collection_schemas(collection))
     paths.update(participation_paths())
     paths.update(metadata_paths())
+    paths.update(following_paths())
     return {
         "openapi": "3.0.3",
         "info": {

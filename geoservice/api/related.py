@@ -1,6 +1,7 @@
 """Links from a feature to the things related to it, so that a client can follow them without
 knowing the URL patterns: a proposal's history, reactions, support, koppelkansen and projects; a
-project's koppelkansen and history; a wijk's buurten, map, history and GeoPackage; a buurt's wijk."""
+project's koppelkansen and history; a wijk's buurten, map, history and GeoPackage; a buurt's wijk;
+the Atom feed of each, and the calendar of a wijk or buurt."""
 
 from __future__ import annotations
 
@@ -46,7 +47,18 @@ def links(base: str, collection: Collection, fid, properties: dict, maps: Path) 
             link(f"{items}/wijken/items/{properties['wijkcode']}", "related", GEOJSON, "De wijk"),
             _history(items, f"buurtcode={quote(fid)}&sortby=-tijdstip"),
         ]
-    return found + _map(base, kind, fid, maps)
+    return found + _following(base, kind, fid) + _map(base, kind, fid, maps)
+
+
+def _following(base: str, kind: str, fid) -> list[dict]:
+    """The feed of a wijk, buurt, project or proposal, and the calendar of a wijk or buurt."""
+    if kind not in ("wijken", "buurten", "projecten", "voorstellen"):
+        return []
+    key = quote(str(fid))
+    found = [link(f"{base}/feeds/{kind}/{key}.atom", "alternate", "application/atom+xml", "Atom-feed")]
+    if kind in ("wijken", "buurten"):
+        found.append(link(f"{base}/kalenders/{kind}/{key}.ics", "alternate", "text/calendar", "Agenda (iCalendar)"))
+    return found
 
 
 def _history(items: str, query: str) -> dict:

@@ -47,9 +47,9 @@ def refresh(store: Store, policy: Policy, name: str, year: int | None = None) ->
             store.lock_row(tx, "afgeleid", "naam", name)
             if tx.execute("SELECT bron FROM afgeleid WHERE naam = ?", (name,)).fetchone()[0] == stamp:
                 return  # another process did it meanwhile
-            compute(store, tx, policy, year)
+            appeared, areas = compute(store, tx, policy, year)
             tx.execute("UPDATE afgeleid SET bron = ? WHERE naam = ?", (stamp, name))
-            store.announce(tx, name, changes.DERIVED, [], set(), public=True)
+            store.announce(tx, name, changes.DERIVED, appeared, areas, public=True)
     except Exception:
         _FAILED[(store.location, name)] = stamp
         log.exception("deriving %s failed; the data derived before stays in place", name)
@@ -74,7 +74,9 @@ def _frame(store: Store, collection: str, published_only: bool = False):
 
 
 # -- koppelkansen ----------------------------------------------------------------------
-def _refresh_koppelkansen(store: Store, tx, policy: Policy, year: int) -> None:
+def _refresh_koppelkansen(store: Store, tx, policy: Policy, year: int) -> tuple[list[str], set[str]]:
+    """Derive the koppelkansen again; the codes of those that were not there before, and their areas."""
+    before = {row[0] for row in tx.execute(f'SELECT code FROM "{KOPPELKANSEN.name}"').fetchall()}
     projects, project_geoms = _frame(store, "projecten")
     proposals, proposal_geoms = _frame(store, "voorstellen", published_only=True)
     features = [
@@ -83,6 +85,9 @@ def _refresh_koppelkansen(store: Store, tx, policy: Policy, year: int) -> None:
     ]
     tx.execute(f'DELETE FROM "{KOPPELKANSEN.name}"')
     store.insert_derived(tx, KOPPELKANSEN, features)
+    now = tx.execute(f'SELECT code, wijkcode, buurtcode FROM "{KOPPELKANSEN.name}"').fetchall()
+    appeared = [{"code": c, "wijkcode": w, "buurtcode": b} for c, w, b in now if c not in before]
+    return sorted(p["code"] for p in appeared), changes.areas_of(*appeared)
 
 
 def proposal_opportunities(projects, project_geoms, proposals, proposal_geoms, policy: Policy, year: int) -> list:
@@ -188,12 +193,14 @@ def _plain(geoms, fallback) -> np.ndarray:
 
 
 # -- per-wijk summary -----------------------------------------------------------------
-def _refresh_wijken(store: Store, tx, policy: Policy, year: int) -> None:
+def _refresh_wijken(store: Store, tx, policy: Policy, year: int) -> tuple[list, set]:
+    """Summarise every wijk again (no feature appears)."""
     wijken, _ = _frame(store, "wijken")
     projects, _ = _frame(store, "projecten")
     proposals, _ = _frame(store, "voorstellen", published_only=True)
     summaries = wijk_summaries(wijken["wijkcode"], projects, proposals, policy, year)
     store.set_values(tx, WIJKEN, "wijkcode", summaries)
+    return [], set()
 
 
 def wijk_summaries(wijkcodes, projects, proposals, policy: Policy, year: int) -> dict[str, dict]:

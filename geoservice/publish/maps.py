@@ -451,9 +451,26 @@ def _compact_on_phones(fmap: folium.Map) -> None:
 
 def _title(fmap: folium.Map, area: Area) -> None:
     kind = {"stad": "Gemeente", "wijk": "Wijk", "buurt": "Buurt"}[area.kind]
-    fmap.get_root().header.add_child(
-        folium.Element(f'<title>{kind} {html.escape(area.name)} – wijkplan</title><link rel="icon" href="data:,">')
+    alternates = "".join(
+        f'<link rel="alternate" type="{media_type}" title="{label}" href="{href}">'
+        for media_type, label, href in following(area)
     )
+    fmap.get_root().header.add_child(
+        folium.Element(
+            f'<title>{kind} {html.escape(area.name)} – wijkplan</title><link rel="icon" href="data:,">{alternates}'
+        )
+    )
+
+
+def following(area: Area) -> list[tuple[str, str, str]]:
+    """(media type, label, address relative to the map) of the feed and calendar of a map's area."""
+    if area.kind == "stad":
+        return [("application/atom+xml", "Atom-feed van de stad", "../feeds/stad.atom")]
+    collection = {"wijk": "wijken", "buurt": "buurten"}[area.kind]
+    return [
+        ("application/atom+xml", f"Atom-feed van de {area.kind}", f"../../feeds/{collection}/{area.code}.atom"),
+        ("text/calendar", f"Agenda van de {area.kind}", f"../../kalenders/{collection}/{area.code}.ics"),
+    ]
 
 
 def _tables(area: Area, projects, proposals, koppelkansen) -> str:
@@ -491,7 +508,10 @@ def _tables(area: Area, projects, proposals, koppelkansen) -> str:
     title = f"{heading} {html.escape(area.name)}"
     # tabindex: on a narrow screen the tables scroll sideways inside their box, also by keyboard
     opening = f'<section class="wijkplan-tabel" tabindex="0" aria-label="{title}">'
-    return f"{opening}<h1>{title}</h1>{''.join(parts)}</section>\n"
+    follow = " · ".join(
+        f'<a href="{href}" type="{media_type}">{label}</a>' for media_type, label, href in following(area)
+    )
+    return f"{opening}<h1>{title}</h1><p>Volgen: {follow}</p>{''.join(parts)}</section>\n"
 
 
 # -- files ------------------------------------------------------------------------------

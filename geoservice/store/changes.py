@@ -97,10 +97,22 @@ def since(store: StoreReader, sequence: int, limit: int = 1000) -> list[Change]:
         "WHERE volgnummer > ? ORDER BY volgnummer LIMIT ?",
         (sequence, limit),
     )
-    return [
-        Change(n, moment, name, kind, orjson.loads(ids), _areas(areas), bool(public))
-        for n, moment, name, kind, ids, areas, public in rows
-    ]
+    return [_change(row) for row in rows]
+
+
+def of_kind(store: StoreReader, collection: str, kind: str) -> list[Change]:
+    """Every change of one kind to a collection, oldest first."""
+    rows = store.read(
+        f"SELECT volgnummer, tijdstip, collectie, soort, ids, gebieden, openbaar FROM {TABLE} "
+        "WHERE collectie = ? AND soort = ? ORDER BY volgnummer",
+        (collection, kind),
+    )
+    return [_change(row) for row in rows]
+
+
+def _change(row) -> Change:
+    n, moment, name, kind, ids, areas, public = row
+    return Change(n, moment, name, kind, orjson.loads(ids), _areas(areas), bool(public))
 
 
 def _areas(stored: str | None) -> frozenset[str] | None:

@@ -146,6 +146,14 @@ def reactions(store, feature_id: int, everything: bool = False) -> list[dict]:
     return [dict(zip(("id", "tekst", "status", "ingediend", "gepubliceerd"), row)) for row in rows]
 
 
+def published_reactions(store) -> list[dict]:
+    """Every published reaction, oldest first: its id, proposal, text and when it was published."""
+    rows = store.read(
+        "SELECT id, voorstel, tekst, gepubliceerd FROM reacties WHERE status = 'gepubliceerd' ORDER BY id"
+    )
+    return [dict(zip(("id", "voorstel", "tekst", "gepubliceerd"), row)) for row in rows]
+
+
 def follow_merge(store, tx, collection: Collection, feature_id, old: dict, new: dict) -> None:
     """A proposal merged into another: the target must exist, and takes over its support."""
     if collection is not VOORSTELLEN or new["status"] != "samengevoegd" or old["status"] == "samengevoegd":
