@@ -116,15 +116,14 @@ def test_a_follower_never_sees_a_number_appear_below_one_it_read(store):
     """Writers in parallel, a follower reading as they go: it misses no change."""
     seen, done = [], threading.Event()
 
-    def follow():
-        last = store.last_change()
+    def follow(last: int):
         while not done.is_set() or store.changes_since(last):
             for change in store.changes_since(last):
                 seen.append(change.sequence)
                 last = change.sequence
 
     start = store.last_change()
-    reader = threading.Thread(target=follow)
+    reader = threading.Thread(target=follow, args=(start,))  # from before the first write, however late it starts
     reader.start()
     writers = [
         threading.Thread(target=lambda n=n: [
