@@ -20,7 +20,7 @@ SIZES ?= 100000,1000000
 # Test processes side by side (each starts its own PostgreSQL cluster); 1 runs the suite in one.
 TEST_WORKERS ?= 2
 
-.PHONY: run test lint setup system-packages demo maps lock clean benchmark benchmark-maps benchmark-stalling benchmark-pages
+.PHONY: run test lint setup system-packages demo maps lock clean benchmark benchmark-maps benchmark-stalling benchmark-pages benchmark-webhooks
 
 run: setup $(STORE) $(MAPS)
 	$(BIN)/geoservice --store $(STORE) serve --host $(HOST) --port $(PORT)
@@ -82,6 +82,10 @@ benchmark-stalling: setup
 # Weight and load time of every page type in Chromium without network, on a desktop and a phone.
 benchmark-pages: setup system-packages
 	$(BIN)/python benchmarks/pages.py
+
+# Webhooks: change-to-delivery latency and deliveries per second, 100 subscriptions.
+benchmark-webhooks: setup
+	$(BIN)/python benchmarks/webhooks.py
 
 $(BENCH_VENV)/.installed: benchmarks/requirements.lock
 	$(PYTHON) -m venv $(BENCH_VENV)

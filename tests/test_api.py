@@ -182,12 +182,18 @@ def test_single_item_by_id(client):
         "/collections/projecten/items/1",
         "/collections/wijken/items/WK026801",
         "/collections",
+        "/collections/projecten",
+        "/collections/projecten/queryables",
+        "/conformance",
+        "/velden",
+        "/catalogus",
         "/",
     ],
 )
-def test_html_pages(client, path):
+def test_html_pages_offer_no_json_ld(client, path):
     response = client.get(path, params={"f": "html"})
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/html")
+    assert "f=jsonld" not in response.text and "jsonld" not in response.headers.get("Link", "")
 
 
 BAD_REQUESTS = {

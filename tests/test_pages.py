@@ -167,22 +167,3 @@ def test_the_catalogue_is_a_page_in_both_languages(client):
         for distribution in dataset["dcat:distribution"]:
             address = (distribution.get("dcat:downloadURL") or distribution["dcat:accessURL"])["@id"]
             assert f'href="{address}"' in dutch
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/",
-        "/collections",
-        "/collections/projecten",
-        "/collections/projecten/items",
-        "/collections/projecten/items/1",
-        "/conformance",
-        "/velden",
-        "/catalogus",
-        "/collections/projecten/queryables",
-    ],
-)
-def test_no_page_offers_json_ld(client, path):
-    page = client.get(path, params={"f": "html"})
-    assert page.status_code == 200 and "f=jsonld" not in page.text and "jsonld" not in page.headers.get("Link", "")

@@ -30,6 +30,7 @@ from geoservice.api.http import REQUEST_ID, Guard, HttpError, PageSecurity, erro
 from geoservice.api.participation import ParticipationRoutes
 from geoservice.api.rendering import Pages, check_page_parameters, format_of, wants_page
 from geoservice.api.routes import ServiceRoutes
+from geoservice.api.subscriptions import SubscriptionRoutes
 from geoservice.domain.lifecycle import Forbidden, NotVisible
 from geoservice.domain.model import COLLECTIONS
 from geoservice.domain.policy import Policy
@@ -37,9 +38,11 @@ from geoservice.domain.validation import Conflict, ValidationError
 from geoservice.participation.access import Access, InvalidParticipant, TooManyRequests
 from geoservice.participation.tokens import Tokens, Unauthorized
 from geoservice.publish import catalogue, downloads, qgis
+from geoservice.publish.background import Repeating
 from geoservice.publish.downloads import Downloads, NoSuchDownload
-from geoservice.publish.follower import MapFollower
+from geoservice.publish.follower import map_follower
 from geoservice.publish.maps import STATIC, tile_host
+from geoservice.publish.webhooks import Dispatcher
 from geoservice.query.cql2 import FilterError
 from geoservice.query.params import BadRequest
 from geoservice.settings import Settings
@@ -316,10 +319,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     config = load_config(settings, store)
     api = API(config, openapi.document(config))
     policy = Policy.load(settings.policy)
-    service = ServiceRoutes(
-        store, api, Access(Tokens(settings.tokens), policy), policy, Path(settings.maps), settings.query_budget_s
-    )
-    follower = MapFollower(store, policy, settings.maps, settings.maps_interval_s)
+    access = Access(Tokens(settings.tokens), policy)
+    service = ServiceRoutes(store, api, access, policy, Path(settings.maps), settings.query_budget_s)
+    base = api.base_url.rstrip("/")
+    background = [
+        map_follower(store, policy, settings.maps, settings.maps_interval_s),
+        Repeating("webhooks", Dispatcher(store, policy.webhooks, base).round, settings.webhooks_interval_s),
+    ]
     middleware = [
         Middleware(Guard),
         Middleware(
@@ -333,6 +339,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     ]
     downloads = DownloadRoutes(Downloads(store, policy, settings.downloads))
     following = FollowingRoutes(store, policy, service.pages, config["metadata"]["provider"]["name"])
+    subscribing = SubscriptionRoutes(store, access, policy.webhooks, base)
     routes = [
         *_routes(api, service, ParticipationRoutes(service), Path(settings.maps)),
         *_map_routes(settings.maps),
@@ -342,23 +349,28 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         Route("/feeds/stad.atom", following.city_feed),
         Route("/feeds/{kind}/{key}.atom", following.feed),
         Route("/kalenders/{area}/{code}.ics", following.calendar),
+        Route("/abonnementen", subscribing.create, methods=["POST"]),
+        Route("/abonnementen/{subscription_id}", subscribing.one, methods=["GET", "HEAD", "DELETE"]),
     ]
     app = Starlette(
-        routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=_following(follower)
+        routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=_running(background)
     )
     app.state.pages = service.pages  # refusals to browsers are pages too
     return app
 
 
-def _following(follower: MapFollower):
-    """The app's lifespan: the maps follow the store's change log while the service runs."""
+def _running(background: list[Repeating]):
+    """The app's lifespan: the maps follow the store's change log and webhooks go out while the
+    service runs."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        follower.start()
+        for work in background:
+            work.start()
         try:
             yield
         finally:
-            follower.stop()
+            for work in background:
+                work.stop()
 
     return lifespan

@@ -583,6 +583,45 @@ def following_paths() -> dict:
     }
 
 
+SUBSCRIPTION_BODY = {
+    "type": "object",
+    "required": ["url"],
+    "additionalProperties": False,
+    "properties": {
+        "url": {"type": "string", "format": "uri", "maxLength": 2000},
+        "gebied": {"type": "string", "description": "wijk- or buurtcode"},
+        "soorten": {"type": "array", "minItems": 1, "items": {
+            "type": "string", "enum": ["aanmaken", "wijzigen", "verwijderen", "steunen", "reageren", "afleiden",
+                                       "herstellen"]}},
+        "objecten": {"type": "array", "minItems": 1, "maxItems": 100, "items": {"type": "integer", "minimum": 1},
+                     "description": "ids of proposals"},
+    },
+}  # fmt: skip
+SUBSCRIPTION = {"type": "object", "properties": {"id": {"type": "integer"}, "url": {"type": "string"},
+                                                 "secret": {"type": "string"}}}  # fmt: skip
+
+
+def subscription_paths() -> dict:
+    """Webhook subscriptions: made by a token holder, read and ended by its owner."""
+    one = {"name": "subscription_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+
+    def operation(operation_id: str, summary: str, status: str, answer: dict | None, errors=()) -> dict:
+        responses = {status: _response(summary, _json(answer)) if answer else {"description": summary}}
+        return {"tags": ["abonnementen"], "operationId": operation_id, "summary": summary,
+                "security": [{"bearer": []}], "responses": {**responses, **_errors("401", "404", *errors)}}  # fmt: skip
+
+    create = operation("subscribe", "Subscribe to changes (webhooks)", "201", SUBSCRIPTION, ("400", "413", "415"))
+    create["requestBody"] = {"required": True, "content": _json(SUBSCRIPTION_BODY)}
+    return {
+        "/abonnementen": {"post": create},
+        "/abonnementen/{subscription_id}": {
+            "parameters": [one],
+            "get": operation("subscription", "A subscription with its recent deliveries", "200", SUBSCRIPTION),
+            "delete": operation("unsubscribe", "End a subscription", "204", None),
+        },
+    }
+
+
 def document(config: dict) -> dict:
     """The API document for a pygeoapi configuration completed by config.load_config."""
     metadata = config["metadata"]
@@ -622,6 +661,7 @@ def document(config: dict) -> dict:
     paths.update(participation_paths())
     paths.update(metadata_paths())
     paths.update(following_paths())
+    paths.update(subscription_paths())
     return {
         "openapi": "3.0.3",
         "info": {

@@ -1,5 +1,6 @@
 """What the municipality configures (config/wijkplan.yml): participation rules, the distances of
-the koppelkansen, the yearly wijkbudget per wijk and the base map of the maps."""
+the koppelkansen, the yearly wijkbudget per wijk, the base map of the maps and where webhooks may
+call."""
 
 from __future__ import annotations
 
@@ -53,11 +54,26 @@ class Maps:
 
 
 @dataclass(frozen=True)
+class Webhooks:
+    """Where callbacks may go (host names, IP addresses or networks; a loopback or private address
+    only when it is listed itself), how long a delivery is tried, and how long one attempt may take."""
+
+    toegestane_hosts: tuple[str, ...] = ()
+    proberen_uren: float = 24
+    eerste_wachttijd_s: float = 10  # the wait after the first failure; it doubles after each next one
+    time_out_s: float = 5
+
+    def __post_init__(self):
+        object.__setattr__(self, "toegestane_hosts", tuple(str(h).lower() for h in self.toegestane_hosts))
+
+
+@dataclass(frozen=True)
 class Policy:
     deelname: Participation = field(default_factory=Participation)
     koppelkansen: Koppelkansen = field(default_factory=Koppelkansen)
     wijkbudget: Wijkbudget = field(default_factory=Wijkbudget)
     kaarten: Maps = field(default_factory=Maps)
+    webhooks: Webhooks = field(default_factory=Webhooks)
 
     @classmethod
     def load(cls, path: str | Path) -> Policy:
@@ -71,6 +87,7 @@ class Policy:
             Koppelkansen(**(document.get("koppelkansen") or {})),
             Wijkbudget(**(document.get("wijkbudget") or {})),
             Maps(**(document.get("kaarten") or {})),
+            Webhooks(**(document.get("webhooks") or {})),
         )
 
     def fingerprint(self) -> str:

@@ -1,18 +1,24 @@
-"""Backups: `export` writes the whole store (every collection and the private tables) to one
-GeoPackage, from one snapshot, while the service runs; `restore` puts such a file in the place of
-a store (GeoPackage or PostGIS), built aside first. Ids are kept, so links and history still hold.
+"""Backups: `export` writes the whole store (every collection, the private tables and the webhook
+subscriptions) to one GeoPackage, from one snapshot, while the service runs; `restore` puts such a
+file in the place of a store (GeoPackage or PostGIS), built aside first. Ids are kept, so links and
+history still hold; subscribers hear of the restore (their outbox of the old store is not kept).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 from pathlib import Path
 
 from geoservice.domain.model import TABLES
-from geoservice.store import GeoPackageStore, Query, Store, changes, geopackage, private, staging
+from geoservice.store import GeoPackageStore, Query, Store, changes, geopackage, private, staging, subscriptions
 
-PRIVATE_TABLES = [statement.split()[2] for statement in private.TABLES if statement.startswith("CREATE TABLE")]
+PRIVATE_TABLES = [
+    re.match(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", statement)[1]
+    for statement in (*private.TABLES, *subscriptions.TABLES)
+    if statement.startswith("CREATE TABLE") and "afleveringen" not in statement
+]
 
 
 def export(store: Store, path: str | Path) -> None:
@@ -48,5 +54,7 @@ def copy(source: Store, target: Store) -> None:
                         tuple(bytes(v) if isinstance(v, memoryview) else v for v in row),
                     )
         target.continue_ids(tx)
+        last = tx.execute(f"SELECT coalesce(max(volgnummer), 0) FROM {changes.TABLE}").fetchall()[0][0]
+        tx.execute("UPDATE abonnementen SET volgnummer = ?, bezet_tot = NULL, bezet_door = NULL", (last,))
         for collection in TABLES:
             target.announce(tx, collection, changes.RESTORED, [], changes.EVERYWHERE, True)

@@ -9,17 +9,15 @@ was replaced (a restore, a new demo): then every map is rebuilt.
 
 from __future__ import annotations
 
-import logging
-import threading
 from pathlib import Path
 
 from geoservice.domain.policy import Policy
 from geoservice.publish import maps
+from geoservice.publish.background import Repeating
 from geoservice.store import Store
 
 STATE = "volgnummer"  # in the maps directory: the number and time of the last change the maps reflect
 BATCH = 1000  # changes read at a time
-log = logging.getLogger(__name__)
 
 
 def rebuild(store: Store, policy: Policy, directory: str | Path, progress: bool = False) -> list[Path]:
@@ -84,26 +82,6 @@ def _record(directory: Path, change: tuple[int, str]) -> None:
     maps.write_whole(directory / STATE, f"{change[0]} {change[1]}")
 
 
-class MapFollower:
-    """Catches the maps up with the store every interval_s seconds, in a thread of its own, so that
-    requests never wait for a map."""
-
-    def __init__(self, store: Store, policy: Policy, directory: str | Path, interval_s: float = 1.0):
-        self.store, self.policy, self.directory, self.interval_s = store, policy, Path(directory), interval_s
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="kaarten", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopped.set()
-        if self._thread.is_alive():
-            self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stopped.wait(self.interval_s):
-            try:
-                catch_up(self.store, self.policy, self.directory)
-            except Exception:  # a failed rebuild must not stop later ones
-                log.exception("catching the maps up with the store failed")
+def map_follower(store: Store, policy: Policy, directory: str | Path, interval_s: float = 1.0) -> Repeating:
+    """Catches the maps up with the store every interval_s seconds, in the background."""
+    return Repeating("kaarten", lambda: catch_up(store, policy, Path(directory)), interval_s)

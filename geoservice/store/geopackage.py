@@ -21,7 +21,7 @@ import shapely
 from geoservice.domain.model import COLLECTIONS, TABLES, Collection, Field
 from geoservice.domain.validation import ValidationError, format_datetime
 from geoservice.query.cql2sql import Dialect, Sql
-from geoservice.store import changes, gpkg, private
+from geoservice.store import changes, gpkg, private, subscriptions
 from geoservice.store.base import DIMENSION, STORAGE_SRID, Store, column_sql, indexed, stored_columns, with_dimensions
 
 SQL_TYPES = {
@@ -167,6 +167,7 @@ class GeoPackageStore(Store):
         self._dialects = {name: SQLiteDialect(collection.table) for name, collection in COLLECTIONS.items()}
         self._add_dimensions()
         self._add_change_log()
+        self._add_subscriptions()
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -294,6 +295,13 @@ class GeoPackageStore(Store):
         if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (changes.TABLE,)).fetchall():
             with _transaction(conn):
                 _create_change_log(conn)
+
+    def _add_subscriptions(self) -> None:
+        """Stores made before webhooks get the subscriptions and their outbox."""
+        conn = self._connection()
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (subscriptions.NAMES[0],)).fetchall():
+            with _transaction(conn):
+                subscriptions.create_tables(conn, SQL_TYPES)
 
     def _delete_row(self, tx, collection, feature_id) -> None:
         tx.execute(f'DELETE FROM "{collection.name}" WHERE {self._key(collection)} = ?', (feature_id,))

@@ -19,7 +19,7 @@ from psycopg_pool import ConnectionPool
 from geoservice.domain.model import TABLES, Collection, Field
 from geoservice.domain.validation import ValidationError
 from geoservice.query.cql2sql import Dialect, Sql
-from geoservice.store import changes, private
+from geoservice.store import changes, private, subscriptions
 from geoservice.store.base import DIMENSION, STORAGE_SRID, Store, column_sql, indexed, stored_columns, with_dimensions
 
 SQL_TYPES = {
@@ -96,7 +96,8 @@ class PostGISStore(Store):
                 tx.execute(_DIMENSION_INDEX.format(table=name))
 
     def _add_change_log(self) -> None:
-        """Stores made before writes were announced get the change log."""
+        """Stores made before writes were announced get the change log (and before webhooks, the
+        subscriptions and their outbox)."""
         tables = {
             row[0]
             for row in self.read(
@@ -106,6 +107,9 @@ class PostGISStore(Store):
         if tables and changes.TABLE not in tables:
             with self.transaction() as tx:
                 changes.create_table(tx, SQL_TYPES)
+        if tables and subscriptions.NAMES[0] not in tables:
+            with self.transaction() as tx:
+                subscriptions.create_tables(tx, SQL_TYPES)
 
     def close(self) -> None:
         self.pool.close()
@@ -229,7 +233,7 @@ class PostGISStore(Store):
 
     def continue_ids(self, tx) -> None:
         """After rows came in with their own ids: new ids follow the largest."""
-        for table in [*TABLES, "reacties", "auditlog"]:
+        for table in [*TABLES, "reacties", "auditlog", "abonnementen"]:
             key = "fid" if table in TABLES else "id"
             tx.execute(
                 f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{key}'), "
@@ -255,6 +259,7 @@ def create(url: str, schema: str = DEFAULT_SCHEMA) -> PostGISStore:
                 _create_table(conn, collection)
             private.create_tables(_Transaction(conn), SQL_TYPES)
             changes.create_table(_Transaction(conn), SQL_TYPES)
+            subscriptions.create_tables(_Transaction(conn), SQL_TYPES)
     return PostGISStore(url, schema)
 
 

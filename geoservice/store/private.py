@@ -123,6 +123,12 @@ def exact_geometries(store, ids: list) -> dict:
     return {fid: shapely.from_wkb(bytes(wkb)) for fid, wkb in rows}
 
 
+def client_of(store, feature_id) -> str | None:
+    """The participation client a proposal was submitted through (None when none)."""
+    rows = store.read("SELECT client FROM deelname WHERE voorstel = ?", (feature_id,))
+    return rows[0][0] if rows else None
+
+
 def owner_of(store, feature_id) -> str | None:
     """The participant key of whoever submitted a proposal (None when not submitted by one)."""
     rows = store.read("SELECT deelnemer FROM deelname WHERE voorstel = ?", (feature_id,))

@@ -1,0 +1,34 @@
+"""Work the service repeats in the background while it runs (the maps catching up with the change
+log, webhooks being delivered), each in a thread of its own, so that requests never wait for it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+
+class Repeating:
+    """Runs work every interval_s seconds until stopped; a failed round is logged, the next one runs."""
+
+    def __init__(self, name: str, work: Callable[[], object], interval_s: float):
+        self.name, self.work, self.interval_s = name, work, interval_s
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self.interval_s):
+            try:
+                self.work()
+            except Exception:  # a failed round must not stop later ones
+                log.exception("%s: a round failed", self.name)
