@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import shapely
 from babel.dates import format_date
+from babel.numbers import format_decimal
 from pygeofilter import ast
 
 from geoservice.domain.model import STATE_MEANINGS
@@ -158,8 +159,8 @@ def _koppelkansen(store: Store, scope: Scope) -> list[Entry]:
             _moment(found[code].moment),
             {"nl": f"Koppelkans: {p['titel']}", "en": f"Opportunity to combine: {p['titel']}"},
             {
-                "nl": f"Werk en wensen op {p['afstand_m']:g} m van elkaar: samen oppakken scheelt overlast en geld.",
-                "en": f"Works and wishes {p['afstand_m']:g} m apart: doing them together saves nuisance and money.",
+                "nl": f"Werk en wensen op {_metres(p, 'nl')} m van elkaar: samen oppakken scheelt overlast en geld.",
+                "en": f"Works and wishes {_metres(p, 'en')} m apart: doing them together saves nuisance and money.",
             },
             ("koppelkansen", code),
             geometry,
@@ -167,6 +168,10 @@ def _koppelkansen(store: Store, scope: Scope) -> list[Entry]:
         for code, p, geometry in zip(page.ids, page.properties, page.geometries)
         if code in found
     ]
+
+
+def _metres(koppelkans: dict, language: str) -> str:
+    return format_decimal(koppelkans["afstand_m"], locale=language)
 
 
 def _closing(store: Store, scope: Scope) -> list[Entry]:
