@@ -81,15 +81,47 @@ def test_number_matched_is_what_the_public_may_see(client, demo_store, name):
     assert body["numberReturned"] == 1
 
 
-def test_default_limit_is_100_and_pages_link_next_and_prev(client):
+def _by_rel(body: dict) -> dict:
+    return {link["rel"]: link["href"].replace("http://testserver", "") for link in body["links"]}
+
+
+def test_pages_continue_after_their_last_feature_and_sorted_pages_by_offset(client):
     first = items(client, "projecten").json()
-    assert len(first["features"]) == 100
-    links = {link["rel"]: link["href"] for link in first["links"]}
-    assert "prev" not in links
-    second = client.get(links["next"].replace("http://testserver", "")).json()
-    links = {link["rel"]: link["href"] for link in second["links"]}
-    assert "prev" in links and "offset=200" in links["next"]
-    assert not {f["id"] for f in first["features"]} & {f["id"] for f in second["features"]}
+    assert len(first["features"]) == 100 and "prev" not in _by_rel(first)
+    assert "cursor=" in _by_rel(first)["next"] and "offset=" not in _by_rel(first)["next"]
+    second = client.get(_by_rel(first)["next"]).json()
+    assert second["features"][0]["id"] > first["features"][-1]["id"]
+    assert second["numberMatched"] == first["numberMatched"]
+    assert "cursor=" in _by_rel(second)["next"] and "cursor=" in _by_rel(second)["self"]
+    ordered = items(client, "projecten", sortby="-planjaar", offset=100).json()
+    assert "offset=200" in _by_rel(ordered)["next"] and "offset=0" in _by_rel(ordered)["prev"]
+
+
+def test_a_feature_deleted_between_two_pages_moves_nothing_past_the_reader(store_client, tokens):
+    first = items(store_client, "projecten", limit=10).json()
+    planner = {"Authorization": f"Bearer {tokens['planner']}"}
+    gone = first["features"][0]["id"]
+    assert store_client.delete(f"/collections/projecten/items/{gone}", headers=planner).status_code == 204
+    second = store_client.get(_by_rel(first)["next"]).json()
+    everything = items(store_client, "projecten", limit=10000).json()["features"]
+    after = [f["id"] for f in everything if f["id"] > first["features"][-1]["id"]][:10]
+    assert [f["id"] for f in second["features"]] == after  # an offset would have skipped one
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"cursor": "nonsense"},
+        {"cursor": "bmE6MTAw", "offset": "10"},
+        {"cursor": "bmE6MTAw", "sortby": "planjaar"},
+        {"cursor": "bmE6" + "MTAw" * 20},
+    ],
+)
+def test_a_cursor_that_cannot_continue_is_refused(client, params):
+    response = client.get("/collections/projecten/items", params=params)
+    assert response.status_code == 400 and "cursor" in response.json()["detail"]
+    by_offset = client.get("/collections/wijken/items", params={"cursor": "bmE6MTAw"})  # ids that are no numbers
+    assert by_offset.status_code == 400
 
 
 def test_paging_through_a_collection_returns_every_feature_once(client):

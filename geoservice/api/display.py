@@ -97,7 +97,7 @@ def _group_of(field: Field) -> str:
     return "what"
 
 
-FORM_KEPT_OUT = ("f", "offset", "bbox")  # what a new filter sets again or starts over
+FORM_KEPT_OUT = ("f", "offset", "cursor", "bbox")  # what a new filter sets again or starts over
 ALL = {"nl": "alle", "en": "all"}
 
 

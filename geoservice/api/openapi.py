@@ -36,6 +36,11 @@ PARAMETERS = {
         explode=False,
     ),
     "offset": _query("offset", {"type": "integer", "minimum": 0, "default": 0}, "Items to skip."),
+    "cursor": _query(
+        "cursor",
+        {"type": "string", "maxLength": 40},
+        "Where the next page starts, as its `next` link gives it (with the default order; not with offset).",
+    ),
     "bbox": _query(
         "bbox",
         {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
@@ -111,6 +116,7 @@ ITEMS_PARAMETERS = [
     "lang",
     "limit",
     "offset",
+    "cursor",
     "bbox",
     "bbox-crs",
     "crs",

@@ -3,6 +3,7 @@ schemas; what a reader sees depends on who reads."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,16 +92,27 @@ class Reading:
     ) -> dict:
         """The FeatureCollection of a page: read, projected and linked (in a worker thread)."""
         analysis.refresh(self.store, self.policy, collection.name)
-        page = self._exact_for(viewer, collection.name, self.store.query(wanted.query))
+        page, after = self._read_page(collection, wanted.query, output)
+        page = self._exact_for(viewer, collection.name, page)
         target = crs.CRS84 if output == "jsonfg" else wanted.crs  # JSON-FG: CRS84 geometry, place in the CRS
         features = geojson.features(page, target, wanted.properties, wanted.skip_geometry)
         links = geojson.page_links(
-            items_url, query, wanted.query.offset, wanted.query.limit, len(features), page.number_matched, output
+            items_url, query, wanted.query.offset, wanted.query.limit, len(features), page.number_matched, output, after
         )
         if output != "jsonfg":
             return geojson.feature_collection(page, features, links)
         features = jsonfg.features(collection, page, features, wanted.crs, wanted.skip_geometry)
         return jsonfg.document(collection, wanted.crs, geojson.feature_collection(page, features, links))
+
+    def _read_page(self, collection: Collection, query, output: str):
+        """A page, and (where pages continue after their last feature: not for people paging an
+        HTML table) the id the next page starts after; one feature more is read to know there is one."""
+        if output == "html" or not params.keyset(collection, query.sortby):
+            return self.store.query(query), None
+        page = self.store.query(dataclasses.replace(query, limit=query.limit + 1))
+        more = len(page.ids) > query.limit
+        page = page.first(query.limit)
+        return page, page.ids[-1] if more else None
 
     async def item(self, request: Request, collection: Collection) -> Response:
         output = format_of(request, FEATURE_FORMATS)

@@ -11,6 +11,7 @@ import orjson
 import shapely
 
 from geoservice.query import crs
+from geoservice.query.params import cursor
 from geoservice.store import Page
 
 GEOJSON = "application/geo+json"
@@ -48,36 +49,34 @@ FORMATS = {"json": (GEOJSON, "GeoJSON"), "jsonfg": (JSONFG, "JSON-FG"), "html": 
 
 
 def page_links(
-    items_url: str, params: dict, offset: int, limit: int, returned: int, matched: int, output: str = "json"
+    items_url: str,
+    params: dict,
+    offset: int,
+    limit: int,
+    returned: int,
+    matched: int,
+    output: str = "json",
+    after: int | None = None,
 ) -> list[dict]:
     """self, alternate, collection, next and prev links of a page of items (in the format of the page),
-    keeping the other parameters."""
-    rest = {k: v for k, v in params.items() if k not in ("f", "offset")}
+    keeping the other parameters. after: the page's last feature, when the next page continues
+    after it (a cursor) rather than at an offset."""
+    rest = {k: v for k, v in params.items() if k not in ("f", "offset", "cursor")}
+    here = {"cursor": params["cursor"]} if "cursor" in params else {"offset": offset}
     media_type, _ = FORMATS[output]
-    links = [link(href(items_url, {**rest, "f": output, "offset": offset}), "self", media_type, "Deze pagina")]
+    links = [link(href(items_url, {**rest, "f": output, **here}), "self", media_type, "Deze pagina")]
     links += [
-        link(
-            href(items_url, {**rest, "f": other, "offset": offset}), "alternate", other_type, f"Deze pagina als {label}"
-        )
+        link(href(items_url, {**rest, "f": other, **here}), "alternate", other_type, f"Deze pagina als {label}")
         for other, (other_type, label) in FORMATS.items()
         if other != output
     ]
     links.append(link(items_url.rsplit("/", 1)[0], "collection", "application/json", "De collectie"))
-    if offset + returned < matched:
-        links.append(
-            link(
-                href(items_url, {**rest, "f": output, "offset": offset + limit}), "next", media_type, "Volgende pagina"
-            )
-        )
+    following = {"cursor": cursor(after)} if after is not None else {"offset": offset + limit}
+    if after is not None or ("cursor" not in params and offset + returned < matched):
+        links.append(link(href(items_url, {**rest, "f": output, **following}), "next", media_type, "Volgende pagina"))
     if offset > 0:
-        links.append(
-            link(
-                href(items_url, {**rest, "f": output, "offset": max(0, offset - limit)}),
-                "prev",
-                media_type,
-                "Vorige pagina",
-            )
-        )
+        previous = {**rest, "f": output, "offset": max(0, offset - limit)}
+        links.append(link(href(items_url, previous), "prev", media_type, "Vorige pagina"))
     return links
 
 

@@ -3,6 +3,7 @@ a BadRequest that says what was wrong."""
 
 from __future__ import annotations
 
+import base64
 import math
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ ITEM_PARAMS = COMMON | {"crs"}
 ITEMS_PARAMS = ITEM_PARAMS | {
     "limit",
     "offset",
+    "cursor",
     "bbox",
     "bbox-crs",
     "datetime",
@@ -54,8 +56,36 @@ def read_items(collection: Collection, params) -> ItemsRequest:
         offset=_integer(params, "offset", 0),
         sortby=_sortby(collection, params),
         filter=_filter(collection, params),
+        after=_cursor(collection, params),
     )
     return ItemsRequest(query, output_crs(params), _properties(collection, params), _boolean(params, "skipGeometry"))
+
+
+def keyset(collection: Collection, sortby: list) -> bool:
+    """Whether pages of the collection continue after their last feature (its id is the row's, and
+    the order is the default one) rather than at an offset."""
+    return collection.id_field == "id" and not sortby
+
+
+def cursor(after: int) -> str:
+    """The cursor of the page after the feature with this id (opaque to clients)."""
+    return base64.urlsafe_b64encode(f"na:{after}".encode()).decode().rstrip("=")
+
+
+def _cursor(collection: Collection, params) -> int | None:
+    text = params.get("cursor")
+    if text is None:
+        return None
+    if "offset" in params or not keyset(collection, _sortby(collection, params)):
+        raise BadRequest("cursor: continues a page of the default order; not with offset or sortby")
+    try:
+        decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        decoded = ""
+    kind, _, number = decoded.partition(":")
+    if kind != "na" or not (number.isascii() and number.isdigit()) or len(number) > 16:
+        raise BadRequest("cursor: not a cursor this service gave (follow the next link)")
+    return int(number)
 
 
 def read_item(params) -> str:

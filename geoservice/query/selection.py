@@ -20,6 +20,7 @@ class Query:
     published_only: bool = True
     owner: str | None = None  # a participant (key) who also sees their own unpublished proposals
     budget_s: float | None = None  # the longest the read may take
+    after: int | None = None  # keyset paging: only features after this one in the default order (no sortby)
 
     @classmethod
     def every(cls, collection: str, filter: object = None, published_only: bool = True) -> Query:
@@ -35,3 +36,7 @@ class Page:
     properties: list[dict]
     geometries: np.ndarray
     number_matched: int
+
+    def first(self, count: int) -> Page:
+        """The first count features of the page."""
+        return Page(self.ids[:count], self.properties[:count], self.geometries[:count], self.number_matched)

@@ -60,9 +60,10 @@ class StoreReader:
         collection = COLLECTIONS[q.collection]
         where = self._where(collection, q.filter, q.published_only, q.owner)
         order = ", ".join([*(f'"{name}" {"ASC" if asc else "DESC"}' for name, asc in q.sortby), "fid"])
+        selected = where if q.after is None else where + Sql(f" AND fid > {self.dialect(collection).mark}", (q.after,))
         with self._within(q.budget_s):
-            rows = self._select(collection, where, order, q.limit, q.offset) if q.limit != 0 else []
-            if q.offset == 0 and (q.limit is None or len(rows) < q.limit):
+            rows = self._select(collection, selected, order, q.limit, q.offset) if q.limit != 0 else []
+            if q.offset == 0 and q.after is None and (q.limit is None or len(rows) < q.limit):
                 matched = len(rows)
             else:
                 matched = self._cached_count(collection, where)
