@@ -2,6 +2,7 @@
 (parsed with icalendar) of what the public may see, kept current by every write, on both backends."""
 
 import datetime as dt
+import time
 
 import feedparser
 import icalendar
@@ -236,6 +237,7 @@ def test_a_changed_work_keeps_its_uid_with_a_higher_sequence(store_client, token
     path, fid = project(store_client, tokens)
     uid, buurt = f"project-{fid}@testserver", store_client.get(path).json()["properties"]["buurtcode"]
     before = events(store_client, f"/kalenders/buurten/{buurt}.ics")[uid]
+    time.sleep(1.1)  # SEQUENCE counts seconds (RFC 5545 allows it 32 bits): a change in a later second
     store_client.patch(
         path, json={"properties": {"eind": f"{THIS_YEAR + 1}-09-30"}}, headers=headers(tokens, "planner")
     )

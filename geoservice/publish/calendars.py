@@ -15,7 +15,9 @@ from geoservice.store import Query, Store
 
 AREAS = {"wijken": ("wijkcode", "wijknaam", "Wijk", "District"),
          "buurten": ("buurtcode", "buurtnaam", "Buurt", "Neighbourhood")}  # fmt: skip
-SEQUENCE_EPOCH = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)  # SEQUENCE: seconds of the last change since then
+# SEQUENCE: the seconds from this moment to the project's last change; it grows with every change a
+# second or more after the one before, and fits the 32 bits RFC 5545 gives it until 2088.
+SEQUENCE_EPOCH = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 
 
 def calendar(store: Store, area: str, code: str, base: str, language: str) -> bytes:
