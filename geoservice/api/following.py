@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import hashlib
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -33,6 +34,7 @@ class FollowingRoutes:
     pages: Pages
     publisher: str
     _cache: OrderedDict = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def city_feed(self, request: Request) -> Response:
         return await self._feed(request, feeds.Scope("stad"))
@@ -64,20 +66,25 @@ class FollowingRoutes:
         analysis.refresh(self.store, self.policy, "koppelkansen")
         now = dt.datetime.now(feeds.TIME_ZONE)
         key = (scope, language, offset, changes.last(self.store), now.date())
-        if key not in self._cache:
-            found = feeds.entries(self.store, scope, now)
-            feed = feeds.Feed(
-                self.pages.base(),
-                scope,
-                feeds.title(self.store, scope, language),
-                self.publisher,
-                language,
-                self._page_of(scope),
-            )
-            self._cache[key] = (feed.document(found, offset), found[0].updated if found else None)
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        found = feeds.entries(self.store, scope, now)
+        feed = feeds.Feed(
+            self.pages.base(),
+            scope,
+            feeds.title(self.store, scope, language),
+            self.publisher,
+            language,
+            self._page_of(scope),
+        )
+        page = (feed.document(found, offset), found[0].updated if found else None)
+        with self._lock:  # requests run in several threads
+            self._cache[key] = page
             while len(self._cache) > CACHED:
                 self._cache.popitem(last=False)
-        return self._cache[key]
+        return page
 
     def _page_of(self, scope: feeds.Scope) -> str:
         """The page of what a feed follows."""
