@@ -1,12 +1,15 @@
 """Participation over HTTP, on both backends: who may write what, submitting, support, reactions,
 privacy, duplicate hints and the abuse limits."""
 
+import shutil
+
 import pytest
 import shapely
 import yaml
 from conftest import client_for
 from snapshots import fingerprint
 
+from geoservice.participation.tokens import Tokens
 from geoservice.query.crs import RD
 from geoservice.query.filters import equals
 from geoservice.store import Query
@@ -436,3 +439,17 @@ def test_a_participation_client_is_rate_limited(store, tokens_file, tmp_path):
         ).status_code
         == 201
     )
+
+
+def test_a_token_issued_or_revoked_counts_at_once_without_a_restart(store, tokens_file, tmp_path):
+    path = tmp_path / "tokens.yml"
+    shutil.copy(tokens_file[0], path)
+    client = client_for(store, path)
+    new = Tokens(path).issue("nieuwe-app", "participatie")  # as `geoservice token` does, from elsewhere
+    assert submit(client, {"participatie": new}).status_code == 201
+    document = yaml.safe_load(path.read_text())
+    document["tokens"] = [t for t in document["tokens"] if t["name"] != "nieuwe-app"]
+    path.write_text(yaml.safe_dump(document))
+    assert submit(client, {"participatie": new}).status_code == 401
+    path.write_text("tokens: [")  # half written or broken: the clients read before still count
+    assert submit(client, tokens_file[1]).status_code == 201
