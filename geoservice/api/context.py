@@ -5,11 +5,10 @@ a project, the proposals nearby."""
 from __future__ import annotations
 
 import shapely
-from pygeofilter import ast
 
 from geoservice.api import display
 from geoservice.domain.model import COLLECTIONS, STATE_MEANINGS, Collection
-from geoservice.query.filters import all_of, equals, intersects
+from geoservice.query.filters import history_of, intersects, koppelkansen_of
 from geoservice.store import NotFound, Query, Store, participation
 
 NEARBY_M = 250  # proposals this close to a project are shown on its page
@@ -41,7 +40,7 @@ def of_item(store: Store, collection: Collection, feature_id, language: str) -> 
 
 def _timeline(store: Store, kind: str, feature_id, language: str) -> list[dict]:
     """The published steps of the feature's history, oldest first, each with what it means."""
-    query = Query.every("statuswijzigingen", all_of(equals("collectie", kind), equals("object_id", feature_id)))
+    query = Query.every("statuswijzigingen", history_of(kind, feature_id))
     query.sortby = [("tijdstip", True)]
     steps = store.query(query).properties
     return [
@@ -56,11 +55,7 @@ def _timeline(store: Store, kind: str, feature_id, language: str) -> list[dict]:
 
 
 def _koppelkansen(store: Store, kind: str, feature_id) -> list[dict]:
-    if kind == "voorstellen":
-        condition = equals("voorstel", feature_id)
-    else:
-        condition = ast.Or(equals("project", feature_id), equals("ander_project", feature_id))
-    page = store.query(Query.every("koppelkansen", condition))
+    page = store.query(Query.every("koppelkansen", koppelkansen_of(kind, feature_id)))
     return [{"id": fid, "title": p["titel"]} for fid, p in zip(page.ids, page.properties)]
 
 

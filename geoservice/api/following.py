@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from geoservice.api.bodies import number_id
 from geoservice.api.http import HttpError, unchanged
-from geoservice.api.rendering import Pages
+from geoservice.api.rendering import Pages, refuse_unknown_parameters
 from geoservice.derived import analysis
 from geoservice.domain.policy import Policy
 from geoservice.publish import calendars, feeds
@@ -43,7 +43,7 @@ class FollowingRoutes:
         kind, key = request.path_params["kind"], request.path_params["key"]
         if kind not in feeds.SCOPES[1:]:
             raise NotFound(f"feeds/{kind[:40]}")
-        if kind in ("projecten", "voorstellen"):
+        if kind in feeds.FEATURES:
             key = number_id(key, kind)
         return await self._feed(request, feeds.Scope(kind, key))
 
@@ -93,9 +93,7 @@ class FollowingRoutes:
         return f"{self.pages.base()}/collections/{scope.kind}/items/{scope.key}?f=html"
 
     def _language(self, request: Request, allowed: tuple[str, ...]) -> str:
-        unknown = sorted(set(request.query_params) - {"lang", *allowed})
-        if unknown:
-            raise HttpError(400, "InvalidParameterValue", f"unknown query parameter(s): {', '.join(unknown)}")
+        refuse_unknown_parameters(request, ("lang", *allowed))
         return self.pages.locale(request).language
 
 

@@ -35,10 +35,15 @@ def table_columns(collection: Collection, count: int = 6) -> list[str]:
 
 def check_page_parameters(request: Request) -> None:
     """Refuse query parameters other than f and lang, and formats other than json and html."""
-    unknown = sorted(set(request.query_params) - {"f", "lang"})
+    refuse_unknown_parameters(request, ("f", "lang"))
+    format_of(request)
+
+
+def refuse_unknown_parameters(request: Request, known: tuple[str, ...]) -> None:
+    """A 400 naming the query parameters that are not known here."""
+    unknown = sorted(set(request.query_params) - set(known))
     if unknown:
         raise HttpError(400, "InvalidParameterValue", f"unknown query parameter(s): {', '.join(unknown)}")
-    format_of(request)
 
 
 def private_headers(viewer: Viewer) -> dict:
@@ -48,8 +53,10 @@ def private_headers(viewer: Viewer) -> dict:
 
 def wants_page(request: Request) -> bool:
     """Whether the client asks for an HTML page (f=html, or a browser's Accept header)."""
-    requested = request.query_params.get("f")
-    return requested == "html" or (requested is None and "text/html" in request.headers.get("Accept", ""))
+    try:
+        return format_of(request) == "html"
+    except HttpError:  # a format not offered: the refusal of that is a problem document
+        return False
 
 
 def format_of(request: Request, offered: tuple[str, ...] = ("json", "html")) -> str:

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from pathlib import Path
 
 from geoservice.domain.model import TABLES
 from geoservice.store import GeoPackageStore, Query, Store, changes, geopackage, private, staging, subscriptions
 
 PRIVATE_TABLES = [
-    re.match(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", statement)[1]
-    for statement in (*private.TABLES, *subscriptions.TABLES)
-    if statement.startswith("CREATE TABLE") and "afleveringen" not in statement
+    *(statement.split()[2] for statement in private.TABLES if statement.startswith("CREATE TABLE")),
+    *subscriptions.KEPT_IN_BACKUPS,
 ]
 
 
@@ -54,7 +52,6 @@ def copy(source: Store, target: Store) -> None:
                         tuple(bytes(v) if isinstance(v, memoryview) else v for v in row),
                     )
         target.continue_ids(tx)
-        last = tx.execute(f"SELECT coalesce(max(volgnummer), 0) FROM {changes.TABLE}").fetchall()[0][0]
-        tx.execute("UPDATE abonnementen SET volgnummer = ?, bezet_tot = NULL, bezet_door = NULL", (last,))
+        subscriptions.continue_from_end(tx)
         for collection in TABLES:
             target.announce(tx, collection, changes.RESTORED, [], changes.EVERYWHERE, True)

@@ -14,11 +14,10 @@ from zoneinfo import ZoneInfo
 import shapely
 from babel.dates import format_date
 from babel.numbers import format_decimal
-from pygeofilter import ast
 
 from geoservice.domain.model import STATE_MEANINGS
 from geoservice.query import crs
-from geoservice.query.filters import all_of, equals
+from geoservice.query.filters import equals, history_of, koppelkansen_of
 from geoservice.store import Query, Store, changes, participation
 
 PAGE_SIZE = 50
@@ -26,6 +25,7 @@ CLOSING_DAYS = 7  # an inspraak period is "about to close" this many days before
 TIME_ZONE = ZoneInfo("Europe/Amsterdam")
 ATOM, GEORSS = "http://www.w3.org/2005/Atom", "http://www.georss.org/georss"
 SCOPES = ("stad", "wijken", "buurten", "projecten", "voorstellen")
+FEATURES = ("projecten", "voorstellen")  # the scopes that are one feature
 ET.register_namespace("", ATOM)
 ET.register_namespace("georss", GEORSS)
 
@@ -83,10 +83,7 @@ def _area(scope: Scope):
 
 def _steps(store: Store, scope: Scope) -> list[Entry]:
     """Public phase and status changes (a proposal's submission shows as its publication)."""
-    if scope.kind in ("projecten", "voorstellen"):
-        condition = all_of(equals("collectie", scope.kind), equals("object_id", scope.key))
-    else:
-        condition = _area(scope)
+    condition = history_of(scope.kind, scope.key) if scope.kind in FEATURES else _area(scope)
     page = store.query(Query.every("statuswijzigingen", condition))
     return [
         _step(fid, p, geometry)
@@ -138,21 +135,16 @@ def _reactions(store: Store, scope: Scope) -> list[Entry]:
             ("voorstellen", r["voorstel"]),
             shown[r["voorstel"]][1],
         )
-        for r in participation.published_reactions(store)
+        for r in participation.published_reactions(store, None if scope.kind == "stad" else list(shown))
         if r["voorstel"] in shown
     ]
 
 
 def _koppelkansen(store: Store, scope: Scope) -> list[Entry]:
     """The koppelkansen of the scope, each dated by when the service found it."""
-    if scope.kind == "projecten":
-        condition = ast.Or(equals("project", scope.key), equals("ander_project", scope.key))
-    elif scope.kind == "voorstellen":
-        condition = equals("voorstel", scope.key)
-    else:
-        condition = _area(scope)
+    condition = koppelkansen_of(scope.kind, scope.key) if scope.kind in FEATURES else _area(scope)
     page = store.query(Query.every("koppelkansen", condition))
-    found = {code: change for change in changes.of_kind(store, "koppelkansen", changes.DERIVED) for code in change.ids}
+    found = {code: change for change in changes.naming(store, "koppelkansen", changes.DERIVED) for code in change.ids}
     return [
         Entry(
             f"koppelkansen/{code}/{found[code].sequence}",

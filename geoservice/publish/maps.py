@@ -15,6 +15,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import folium
 import numpy as np
@@ -466,10 +467,10 @@ def following(area: Area) -> list[tuple[str, str, str]]:
     """(media type, label, address relative to the map) of the feed and calendar of a map's area."""
     if area.kind == "stad":
         return [("application/atom+xml", "Atom-feed van de stad", "../feeds/stad.atom")]
-    collection = {"wijk": "wijken", "buurt": "buurten"}[area.kind]
+    collection, code = {"wijk": "wijken", "buurt": "buurten"}[area.kind], quote(area.code)
     return [
-        ("application/atom+xml", f"Atom-feed van de {area.kind}", f"../../feeds/{collection}/{area.code}.atom"),
-        ("text/calendar", f"Agenda van de {area.kind}", f"../../kalenders/{collection}/{area.code}.ics"),
+        ("application/atom+xml", f"Atom-feed van de {area.kind}", f"../../feeds/{collection}/{code}.atom"),
+        ("text/calendar", f"Agenda van de {area.kind}", f"../../kalenders/{collection}/{code}.ics"),
     ]
 
 

@@ -27,6 +27,18 @@ def intersects(geometry) -> ast.Node:
     return ast.GeometryIntersects(ast.Attribute(GEOMETRY_PROPERTY), geometry)
 
 
+def history_of(kind: str, feature_id) -> ast.Node:
+    """The steps of statuswijzigingen of one project or proposal (kind: its collection)."""
+    return all_of(equals("collectie", kind), equals("object_id", feature_id))
+
+
+def koppelkansen_of(kind: str, feature_id) -> ast.Node:
+    """The koppelkansen of one proposal, or of one project (on either side of a pair)."""
+    if kind == "voorstellen":
+        return equals("voorstel", feature_id)
+    return ast.Or(equals("project", feature_id), equals("ander_project", feature_id))
+
+
 def published(collection: Collection):
     """What the public may see of a collection (None: everything)."""
     if collection.public_when is None:

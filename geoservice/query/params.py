@@ -50,13 +50,14 @@ class ItemsRequest:
 def read_items(collection: Collection, params) -> ItemsRequest:
     """The items request of a collection from its query parameters (a multi-dict)."""
     _refuse_unknown(collection, params, ITEMS_PARAMS)
+    sortby = _sortby(collection, params)
     query = Query(
         collection.name,
         limit=_limit(params),
         offset=_integer(params, "offset", 0),
-        sortby=_sortby(collection, params),
+        sortby=sortby,
         filter=_filter(collection, params),
-        after=_cursor(collection, params),
+        after=_cursor(collection, params, sortby),
     )
     return ItemsRequest(query, output_crs(params), _properties(collection, params), _boolean(params, "skipGeometry"))
 
@@ -72,11 +73,11 @@ def cursor(after: int) -> str:
     return base64.urlsafe_b64encode(f"na:{after}".encode()).decode().rstrip("=")
 
 
-def _cursor(collection: Collection, params) -> int | None:
+def _cursor(collection: Collection, params, sortby: list) -> int | None:
     text = params.get("cursor")
     if text is None:
         return None
-    if "offset" in params or not keyset(collection, _sortby(collection, params)):
+    if "offset" in params or not keyset(collection, sortby):
         raise BadRequest("cursor: continues a page of the default order; not with offset or sortby")
     try:
         decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()

@@ -100,11 +100,12 @@ def since(store: StoreReader, sequence: int, limit: int = 1000) -> list[Change]:
     return [_change(row) for row in rows]
 
 
-def of_kind(store: StoreReader, collection: str, kind: str) -> list[Change]:
-    """Every change of one kind to a collection, oldest first."""
+def naming(store: StoreReader, collection: str, kind: str) -> list[Change]:
+    """Every change of one kind to a collection that names features, oldest first (a derivation
+    names the features that appeared; most name none)."""
     rows = store.read(
         f"SELECT volgnummer, tijdstip, collectie, soort, ids, gebieden, openbaar FROM {TABLE} "
-        "WHERE collectie = ? AND soort = ? ORDER BY volgnummer",
+        "WHERE collectie = ? AND soort = ? AND ids <> '[]' ORDER BY volgnummer",
         (collection, kind),
     )
     return [_change(row) for row in rows]

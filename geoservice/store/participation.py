@@ -146,10 +146,13 @@ def reactions(store, feature_id: int, everything: bool = False) -> list[dict]:
     return [dict(zip(("id", "tekst", "status", "ingediend", "gepubliceerd"), row)) for row in rows]
 
 
-def published_reactions(store) -> list[dict]:
-    """Every published reaction, oldest first: its id, proposal, text and when it was published."""
+def published_reactions(store, proposals: list | None = None) -> list[dict]:
+    """The published reactions (to these proposals, or to all), oldest first: id, proposal, text and
+    when it was published."""
+    among = "" if proposals is None else f" AND voorstel IN ({', '.join('?' * len(proposals)) or 'NULL'})"
     rows = store.read(
-        "SELECT id, voorstel, tekst, gepubliceerd FROM reacties WHERE status = 'gepubliceerd' ORDER BY id"
+        f"SELECT id, voorstel, tekst, gepubliceerd FROM reacties WHERE status = 'gepubliceerd'{among} ORDER BY id",
+        tuple(proposals or ()),
     )
     return [dict(zip(("id", "voorstel", "tekst", "gepubliceerd"), row)) for row in rows]
 

@@ -26,6 +26,7 @@ TABLES = (
     "CREATE INDEX IF NOT EXISTS afleveringen_wacht ON afleveringen (status, volgende_poging)",
 )
 NAMES = ("abonnementen", "afleveringen")
+KEPT_IN_BACKUPS = ("abonnementen",)  # the outbox belongs to the change log of its own store
 WAITING, DELIVERED, FAILED = "wacht", "afgeleverd", "mislukt"
 COLUMNS = "id, client, rol, url, gebied, soorten, objecten, geheim, aangemaakt, volgnummer"
 DELIVERY_COLUMNS = (
@@ -109,6 +110,12 @@ def cancel(store, subscription_id: int) -> None:
     with store.transaction() as tx:
         tx.execute("DELETE FROM afleveringen WHERE abonnement = ?", (subscription_id,))
         tx.execute("DELETE FROM abonnementen WHERE id = ?", (subscription_id,))
+
+
+def continue_from_end(tx) -> None:
+    """In a store just restored: every subscription goes on from the end of its change log, unheld."""
+    last = tx.execute(f"SELECT coalesce(max(volgnummer), 0) FROM {changes.TABLE}").fetchall()[0][0]
+    tx.execute("UPDATE abonnementen SET volgnummer = ?, bezet_tot = NULL, bezet_door = NULL", (last,))
 
 
 def claim(store, subscription_id: int, holder: str, seconds: float) -> bool:
