@@ -93,6 +93,8 @@ def test_pages_continue_after_their_last_feature_and_sorted_pages_by_offset(clie
     assert second["features"][0]["id"] > first["features"][-1]["id"]
     assert second["numberMatched"] == first["numberMatched"]
     assert "cursor=" in _by_rel(second)["next"] and "cursor=" in _by_rel(second)["self"]
+    as_page = client.get(_by_rel(second)["self"].replace("f=json", "f=html"))
+    assert 'rel="next"' in as_page.text  # the same page as HTML goes on too
     ordered = items(client, "projecten", sortby="-planjaar", offset=100).json()
     assert "offset=200" in _by_rel(ordered)["next"] and "offset=0" in _by_rel(ordered)["prev"]
 

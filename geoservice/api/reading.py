@@ -106,8 +106,9 @@ class Reading:
 
     def _read_page(self, collection: Collection, query, output: str):
         """A page, and (where pages continue after their last feature: not for people paging an
-        HTML table) the id the next page starts after; one feature more is read to know there is one."""
-        if output == "html" or not params.keyset(collection, query.sortby):
+        HTML table by offset) the id the next page starts after; one feature more is read to know
+        there is one."""
+        if (output == "html" and query.after is None) or not params.keyset(collection, query.sortby):
             return self.store.query(query), None
         page = self.store.query(dataclasses.replace(query, limit=query.limit + 1))
         more = len(page.ids) > query.limit
