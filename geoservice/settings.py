@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     url: str = "http://127.0.0.1:5000"  # the public URL of the service (links are made with it)
     host: str = "127.0.0.1"
     port: int = 5000
+    workers: int = 1  # processes serving requests; they share rate limits, leases and caches through the store
     pool_size: int = 10  # PostgreSQL connections of one process
     tokens: str = "config/tokens.yml"
     policy: str = "config/wijkplan.yml"
@@ -41,12 +42,16 @@ class Settings(BaseSettings):
             raise ValueError("a TCP port is from 1 to 65535")
         return port
 
-    @field_validator("pool_size", "max_head_bytes", "max_connections")
+    @field_validator("workers", "pool_size", "max_head_bytes", "max_connections")
     @classmethod
     def _positive(cls, value: int) -> int:
         if value < 1:
             raise ValueError("must be at least 1")
         return value
+
+    def environment(self) -> dict[str, str]:
+        """These settings as the GEOSERVICE_ variables that give them (for worker processes)."""
+        return {f"{PREFIX}{name.upper()}": str(value) for name, value in self.model_dump().items()}
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:

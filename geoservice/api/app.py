@@ -319,7 +319,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     config = load_config(settings, store)
     api = API(config, openapi.document(config))
     policy = Policy.load(settings.policy)
-    access = Access(Tokens(settings.tokens), policy)
+    access = Access(Tokens(settings.tokens), policy, store)
     service = ServiceRoutes(store, api, access, policy, Path(settings.maps), settings.query_budget_s)
     base = api.base_url.rstrip("/")
     background = [

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import resource
 from http import HTTPStatus
 
@@ -40,6 +41,17 @@ def protocol(settings: Settings) -> type[HttpToolsProtocol]:
         (LimitedHttp,),
         {"settings": settings, "max_connections": max(1, most), "open_per_address": collections.Counter()},
     )
+
+
+def from_environment(*args, **kwargs) -> LimitedHttp:
+    """A connection held to the limits of the settings in the environment (how uvicorn's worker
+    processes, which import their protocol by name, get it); one protocol class per process."""
+    return _environment_protocol()(*args, **kwargs)
+
+
+@functools.cache
+def _environment_protocol() -> type[HttpToolsProtocol]:
+    return protocol(Settings.from_env())
 
 
 class LimitedHttp(HttpToolsProtocol):

@@ -98,22 +98,21 @@ def _import(args, settings: Settings) -> None:
 
 
 def _serve(args, settings: Settings) -> None:
+    """Serve in settings.workers processes; each reads these settings from the environment."""
     import uvicorn
 
-    from geoservice.api.app import create_app
-    from geoservice.api.server import protocol
-
     url = settings.url if "GEOSERVICE_URL" in os.environ else f"http://{settings.host}:{settings.port}"
-    app = create_app(settings.model_copy(update={"url": url}))
+    os.environ.update(settings.model_copy(update={"url": url}).environment())
     uvicorn.run(
-        app,
+        "geoservice.api.app:create_app",
+        factory=True,
         host=settings.host,
         port=settings.port,
         log_level="info",
-        workers=1,
+        workers=settings.workers,
         log_config=_log_config(),
         access_log=False,
-        http=protocol(settings),
+        http="geoservice.api.server:from_environment",
         timeout_keep_alive=settings.keep_alive_s,
     )
 
@@ -168,6 +167,7 @@ def parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the OGC API under uvicorn")
     serve.add_argument("--host", help="address to listen on (default: GEOSERVICE_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default: GEOSERVICE_PORT or 5000)")
+    serve.add_argument("--workers", type=int, help="processes serving requests (default: GEOSERVICE_WORKERS or 1)")
     serve.set_defaults(run=_serve)
     token = commands.add_parser("token", help="issue a bearer token for a client that may write")
     token.add_argument("name", help="who gets the token (e.g. afdeling-wegen)")
@@ -186,6 +186,7 @@ def main(argv: list[str] | None = None) -> None:
         maps=args.maps,
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
+        workers=getattr(args, "workers", None),
     )
     args.run(args, settings)
 

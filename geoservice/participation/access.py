@@ -3,21 +3,23 @@ the rate limits of writes.
 
 The service is no identity provider. A participation client (a front end acting for residents)
 authenticates its residents itself and names each by a pseudonymous id in the Participant-Id
-header; the store keeps only a hash of client and id. Rate limits are kept in memory, per process.
+header; the store keeps only a hash of client and id. Rate limits are counted in the store, so they
+hold across all processes serving it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
+import math
 from dataclasses import dataclass
 
-from limits import parse, storage, strategies
+from limits import parse
 
 from geoservice.domain.lifecycle import Forbidden
 from geoservice.domain.model import ANONYMOUS, MODERATOR, PARTICIPATION, PLANNER, Collection
 from geoservice.domain.policy import Policy
 from geoservice.participation.tokens import Client, Tokens, participant_key
+from geoservice.store import Store, shared
 from geoservice.store.private import Actor
 
 PARTICIPANT_HEADER = "Participant-Id"
@@ -84,9 +86,8 @@ class Viewer:
 class Access:
     """Identifies clients and participants, checks permissions and rate limits."""
 
-    def __init__(self, tokens: Tokens, policy: Policy):
-        self.tokens, self.policy = tokens, policy
-        self._limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+    def __init__(self, tokens: Tokens, policy: Policy, store: Store):
+        self.tokens, self.policy, self.store = tokens, policy, store
         limits = policy.deelname.limieten
         self._limits = {
             "indienen": parse(f"{limits.indienen}/minute"),
@@ -141,11 +142,10 @@ class Access:
 
     def _limit(self, kind: str, who: str) -> None:
         limit = self._limits[kind]
-        if not self._limiter.hit(limit, kind, who):
-            reset = self._limiter.get_window_stats(limit, kind, who).reset_time
+        wait_s = shared.hit(self.store, f"{kind}/{who}", limit.amount, limit.get_expiry())
+        if wait_s is not None:
             raise TooManyRequests(
-                f"rate limit for {kind} reached ({limit}); try again later",
-                retry_after=max(1, int(reset - time.time()) + 1),
+                f"rate limit for {kind} reached ({limit}); try again later", retry_after=max(1, math.ceil(wait_s))
             )
 
 

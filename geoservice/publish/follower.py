@@ -4,20 +4,26 @@ maps are rebuilt, whichever process wrote (the service, `geoservice import`, a r
 The maps directory remembers the last change its maps reflect (`volgnummer`: its number and time).
 Catching up reads the changes after it, rebuilds the maps of the wijken and buurten they name (and
 the city), and then records the newest change read. A store whose log no longer holds that change
-was replaced (a restore, a new demo): then every map is rebuilt.
+was replaced (a restore, a new demo): then every map is rebuilt. One process at a time catches up
+(a lease in the store), so several service processes rebuild each change's maps once.
 """
 
 from __future__ import annotations
 
+import logging
+import uuid
 from pathlib import Path
 
 from geoservice.domain.policy import Policy
 from geoservice.publish import maps
 from geoservice.publish.background import Repeating
-from geoservice.store import Store
+from geoservice.store import Store, shared
 
 STATE = "volgnummer"  # in the maps directory: the number and time of the last change the maps reflect
 BATCH = 1000  # changes read at a time
+LEASE, LEASE_S = "kaarten", 600  # held while catching up; one a crashed process held runs out after this
+
+log = logging.getLogger(__name__)
 
 
 def rebuild(store: Store, policy: Policy, directory: str | Path, progress: bool = False) -> list[Path]:
@@ -30,10 +36,20 @@ def rebuild(store: Store, policy: Policy, directory: str | Path, progress: bool 
 
 def catch_up(store: Store, policy: Policy, directory: str | Path) -> list[Path]:
     """Rebuild the maps of the areas changed since the maps were last brought up to date (nothing
-    before the maps exist); the maps written."""
+    before the maps exist, or while another process catches up); the maps written."""
     directory = Path(directory)
-    if not (directory / "index.html").exists():
+    if not (directory / "index.html").exists() or _applied(directory) == _latest(store):
         return []
+    holder = uuid.uuid4().hex
+    if not shared.claim(store, LEASE, holder, LEASE_S):
+        return []
+    try:
+        return _catch_up(store, policy, directory)
+    finally:
+        shared.release(store, LEASE, holder)
+
+
+def _catch_up(store: Store, policy: Policy, directory: Path) -> list[Path]:
     applied = _applied(directory)
     if applied is None or _change(store, applied[0]) != applied:
         return rebuild(store, policy, directory)
@@ -43,6 +59,7 @@ def catch_up(store: Store, policy: Policy, directory: str | Path) -> list[Path]:
     written = []
     if everything or codes:
         written = maps.build(store, policy, directory, only=None if everything else codes)
+        log.info("kaarten: %d maps rebuilt for changes %d to %d", len(written), applied[0] + 1, newest[0])
     _record(directory, newest)
     return written
 

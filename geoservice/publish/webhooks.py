@@ -25,7 +25,7 @@ from standardwebhooks.webhooks import Webhook
 
 from geoservice.domain.model import MODERATOR, PLANNER
 from geoservice.domain.policy import Webhooks
-from geoservice.store import Store, changes, private, subscriptions
+from geoservice.store import Store, changes, private, shared, subscriptions
 from geoservice.store.subscriptions import DELIVERED, FAILED, WAITING, Delivery, Subscription
 
 BATCH = 500  # changes read from the log at a time
@@ -154,13 +154,13 @@ class Dispatcher:
         list(self.pool.map(self._work_on, busy))
 
     def _work_on(self, subscription: Subscription) -> None:
-        if not subscriptions.claim(self.store, subscription.id, self.holder, self.lease_s):
+        if not shared.claim(self.store, subscriptions.lease(subscription.id), self.holder, self.lease_s):
             return
         try:
             self._queue(subscription)
             self._deliver(subscription)
         finally:
-            subscriptions.release(self.store, subscription.id, self.holder)
+            shared.release(self.store, subscriptions.lease(subscription.id), self.holder)
 
     def _queue(self, subscription: Subscription) -> None:
         while found := changes.since(self.store, subscription.sequence, BATCH):
@@ -178,7 +178,7 @@ class Dispatcher:
         claimed = time.monotonic()
         while batch := subscriptions.waiting(self.store, subscription.id, BATCH_SENT):
             if time.monotonic() - claimed > self.lease_s / 2:
-                if not subscriptions.claim(self.store, subscription.id, self.holder, self.lease_s):
+                if not shared.claim(self.store, subscriptions.lease(subscription.id), self.holder, self.lease_s):
                     return
                 claimed = time.monotonic()
             outcomes = self._send_in_order(subscription, batch)

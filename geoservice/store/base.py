@@ -24,11 +24,13 @@ from geoservice.domain.validation import (
     format_datetime,
 )
 from geoservice.query.selection import Page
-from geoservice.store import changes, history, participation, private, references
+from geoservice.store import changes, history, participation, private, references, shared, subscriptions
 from geoservice.store.private import Actor, Private
 from geoservice.store.reading import DIMENSION, FeatureId, Guard, NotFound, StoreReader, Transaction
 
 STORAGE_SRID = 28992
+# Tables of the service beside the collections, which stores made before them get when opened.
+ADDED_LATER = (subscriptions, shared)
 
 
 SERVICE = Actor(SYSTEM, SYSTEM)

@@ -21,8 +21,17 @@ import shapely
 from geoservice.domain.model import COLLECTIONS, TABLES, Collection, Field
 from geoservice.domain.validation import ValidationError, format_datetime
 from geoservice.query.cql2sql import Dialect, Sql
-from geoservice.store import changes, gpkg, private, subscriptions
-from geoservice.store.base import DIMENSION, STORAGE_SRID, Store, column_sql, indexed, stored_columns, with_dimensions
+from geoservice.store import changes, gpkg, private
+from geoservice.store.base import (
+    ADDED_LATER,
+    DIMENSION,
+    STORAGE_SRID,
+    Store,
+    column_sql,
+    indexed,
+    stored_columns,
+    with_dimensions,
+)
 
 SQL_TYPES = {
     "string": "TEXT",
@@ -167,7 +176,7 @@ class GeoPackageStore(Store):
         self._dialects = {name: SQLiteDialect(collection.table) for name, collection in COLLECTIONS.items()}
         self._add_dimensions()
         self._add_change_log()
-        self._add_subscriptions()
+        self._add_service_tables()
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -296,12 +305,13 @@ class GeoPackageStore(Store):
             with _transaction(conn):
                 _create_change_log(conn)
 
-    def _add_subscriptions(self) -> None:
-        """Stores made before webhooks get the subscriptions and their outbox."""
+    def _add_service_tables(self) -> None:
+        """Stores made before webhooks or several workers get the tables those need."""
         conn = self._connection()
-        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (subscriptions.NAMES[0],)).fetchall():
-            with _transaction(conn):
-                subscriptions.create_tables(conn, SQL_TYPES)
+        for tables in ADDED_LATER:
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (tables.NAMES[0],)).fetchall():
+                with _transaction(conn):
+                    tables.create_tables(conn, SQL_TYPES)
 
     def _delete_row(self, tx, collection, feature_id) -> None:
         tx.execute(f'DELETE FROM "{collection.name}" WHERE {self._key(collection)} = ?', (feature_id,))

@@ -19,8 +19,17 @@ from psycopg_pool import ConnectionPool
 from geoservice.domain.model import TABLES, Collection, Field
 from geoservice.domain.validation import ValidationError
 from geoservice.query.cql2sql import Dialect, Sql
-from geoservice.store import changes, private, subscriptions
-from geoservice.store.base import DIMENSION, STORAGE_SRID, Store, column_sql, indexed, stored_columns, with_dimensions
+from geoservice.store import changes, private
+from geoservice.store.base import (
+    ADDED_LATER,
+    DIMENSION,
+    STORAGE_SRID,
+    Store,
+    column_sql,
+    indexed,
+    stored_columns,
+    with_dimensions,
+)
 
 SQL_TYPES = {
     "string": "text",
@@ -96,8 +105,8 @@ class PostGISStore(Store):
                 tx.execute(_DIMENSION_INDEX.format(table=name))
 
     def _add_change_log(self) -> None:
-        """Stores made before writes were announced get the change log (and before webhooks, the
-        subscriptions and their outbox)."""
+        """Stores made before writes were announced get the change log (and before webhooks or
+        several workers, the tables those need)."""
         tables = {
             row[0]
             for row in self.read(
@@ -107,9 +116,10 @@ class PostGISStore(Store):
         if tables and changes.TABLE not in tables:
             with self.transaction() as tx:
                 changes.create_table(tx, SQL_TYPES)
-        if tables and subscriptions.NAMES[0] not in tables:
-            with self.transaction() as tx:
-                subscriptions.create_tables(tx, SQL_TYPES)
+        for added in ADDED_LATER:
+            if tables and added.NAMES[0] not in tables:
+                with self.transaction() as tx:
+                    added.create_tables(tx, SQL_TYPES)
 
     def close(self) -> None:
         self.pool.close()
@@ -259,7 +269,8 @@ def create(url: str, schema: str = DEFAULT_SCHEMA) -> PostGISStore:
                 _create_table(conn, collection)
             private.create_tables(_Transaction(conn), SQL_TYPES)
             changes.create_table(_Transaction(conn), SQL_TYPES)
-            subscriptions.create_tables(_Transaction(conn), SQL_TYPES)
+            for added in ADDED_LATER:
+                added.create_tables(_Transaction(conn), SQL_TYPES)
     return PostGISStore(url, schema)
 
 

@@ -1,7 +1,7 @@
 """Webhook subscriptions and their outbox, in the store itself: a delivery is written (with the
 body it will carry) in the same transaction that moves the subscription's place in the change log,
 so a change is queued exactly once per subscription and survives a crash until it is delivered or
-has failed for good. A subscription is worked on by one process at a time (a lease)."""
+has failed for good. A subscription is worked on by one process at a time (its lease)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from geoservice.store import changes
 TABLES = (
     "CREATE TABLE IF NOT EXISTS abonnementen (id {serial}, client TEXT NOT NULL, rol TEXT NOT NULL, "
     "url TEXT NOT NULL, gebied TEXT, soorten TEXT, objecten TEXT, geheim TEXT NOT NULL, aangemaakt TEXT NOT NULL, "
-    "volgnummer BIGINT NOT NULL, bezet_tot TEXT, bezet_door TEXT)",
+    "volgnummer BIGINT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS afleveringen (abonnement BIGINT NOT NULL, volgnummer BIGINT NOT NULL, "
     "bericht TEXT NOT NULL, inhoud TEXT NOT NULL, status TEXT NOT NULL, pogingen INTEGER NOT NULL, "
     "eerste_poging TEXT, volgende_poging TEXT NOT NULL, laatste_fout TEXT, afgeleverd TEXT, "
@@ -113,30 +113,14 @@ def cancel(store, subscription_id: int) -> None:
 
 
 def continue_from_end(tx) -> None:
-    """In a store just restored: every subscription goes on from the end of its change log, unheld."""
+    """In a store just restored: every subscription goes on from the end of its change log."""
     last = tx.execute(f"SELECT coalesce(max(volgnummer), 0) FROM {changes.TABLE}").fetchall()[0][0]
-    tx.execute("UPDATE abonnementen SET volgnummer = ?, bezet_tot = NULL, bezet_door = NULL", (last,))
+    tx.execute("UPDATE abonnementen SET volgnummer = ?", (last,))
 
 
-def claim(store, subscription_id: int, holder: str, seconds: float) -> bool:
-    """Take the subscription for this long, unless another process holds it."""
-    now = dt.datetime.now(dt.UTC)
-    until = format_datetime(now + dt.timedelta(seconds=seconds))
-    with store.transaction() as tx:
-        taken = tx.execute(
-            "UPDATE abonnementen SET bezet_tot = ?, bezet_door = ? WHERE id = ? "
-            "AND (bezet_tot IS NULL OR bezet_tot < ? OR bezet_door = ?) RETURNING id",
-            (until, holder, subscription_id, format_datetime(now), holder),
-        ).fetchall()
-    return bool(taken)
-
-
-def release(store, subscription_id: int, holder: str) -> None:
-    with store.transaction() as tx:
-        tx.execute(
-            "UPDATE abonnementen SET bezet_tot = NULL, bezet_door = NULL WHERE id = ? AND bezet_door = ?",
-            (subscription_id, holder),
-        )
+def lease(subscription_id: int) -> str:
+    """The name of the lease on a subscription's deliveries (see store.shared)."""
+    return f"abonnement/{subscription_id}"
 
 
 def queue(store, subscription: Subscription, messages: list[tuple[int, str, str]], reached: int) -> None:
