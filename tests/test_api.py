@@ -407,3 +407,16 @@ def test_the_pages_speak_english_when_asked(client, path):
     ):
         assert '<html lang="en">' in page.text and page.headers["Content-Language"].startswith("en")
     assert '<html lang="nl">' in client.get(path).text
+
+
+@pytest.mark.parametrize("box", ["5.80,51.835,5.90,51.835", "5.855,51.80,5.855,51.88", "5.855,51.835,5.855,51.835"])
+def test_a_bbox_without_width_or_height_is_a_line_or_a_point(client, box):
+    every = client.get("/collections/wijken/items?limit=100").json()["features"]
+    minx, miny, maxx, maxy = map(float, box.split(","))
+    ends = [(minx, miny), (maxx, maxy)]
+    shape = shapely.Point(ends[0]) if ends[0] == ends[1] else shapely.LineString(ends)
+    expected = {f["id"] for f in every if shapely.geometry.shape(f["geometry"]).intersects(shape)}
+    answer = client.get(f"/collections/wijken/items?bbox={box}&limit=100")
+    assert answer.status_code == 200
+    assert {f["id"] for f in answer.json()["features"]} == expected
+    assert expected

@@ -201,9 +201,18 @@ def _bbox(params):
         raise BadRequest("bbox: expected minx,miny,maxx,maxy with min <= max")
     source = _crs(params, "bbox-crs")
     try:
-        return filters.intersects(crs.area_to_storage(shapely.box(*numbers), source))
+        return filters.intersects(crs.area_to_storage(_box(*numbers), source))
     except crs.CrsError as error:
         raise BadRequest(f"bbox: {error}") from None
+
+
+def _box(minx: float, miny: float, maxx: float, maxy: float):
+    """The area of a bbox: a rectangle, or where it has no width or height a line or a point."""
+    if minx < maxx and miny < maxy:
+        return shapely.box(minx, miny, maxx, maxy)
+    if (minx, miny) == (maxx, maxy):
+        return shapely.Point(minx, miny)
+    return shapely.LineString([(minx, miny), (maxx, maxy)])
 
 
 def _datetime(collection: Collection, params):
