@@ -23,6 +23,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from geoservice.api import openapi
+from geoservice.api.caching import Validators
 from geoservice.api.config import load_config
 from geoservice.api.downloads import DownloadRoutes
 from geoservice.api.following import FollowingRoutes
@@ -332,10 +333,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             CORSMiddleware,
             allow_origins=["*"],
             allow_methods=["GET", "HEAD", "OPTIONS"],
-            expose_headers=["Content-Crs", "Location", "API-Version", REQUEST_ID],
+            expose_headers=["Content-Crs", "Location", "API-Version", "ETag", REQUEST_ID],
         ),
         Middleware(GZipMiddleware, minimum_size=4096, compresslevel=1),  # small answers: not worth it
         Middleware(PageSecurity, tile_hosts=(tile_host(policy.kaarten.ondergrond),)),
+        Middleware(Validators),
     ]
     downloads = DownloadRoutes(Downloads(store, policy, settings.downloads))
     following = FollowingRoutes(store, policy, service.pages, config["metadata"]["provider"]["name"])

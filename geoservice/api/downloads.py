@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from geoservice.api.http import unchanged
+from geoservice.api.caching import unchanged
 from geoservice.publish.downloads import Download, Downloads
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -15,7 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from geoservice.api.bodies import number_id
-from geoservice.api.http import HttpError, unchanged
+from geoservice.api.caching import body_etag, unchanged
+from geoservice.api.http import HttpError
 from geoservice.api.rendering import Pages, refuse_unknown_parameters
 from geoservice.derived import analysis
 from geoservice.domain.policy import Policy
@@ -106,7 +106,7 @@ def _offset(request: Request) -> int:
 
 def _answer(request: Request, body: bytes, media_type: str, newest: dt.datetime | None, filename: str | None):
     """The document with its version headers, or 304 when the client holds it."""
-    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    etag = body_etag(body)
     headers = {"ETag": etag, "Cache-Control": "public, no-cache", "Vary": "Accept-Language"}
     modified = newest.timestamp() if newest else None
     if modified is not None:

@@ -5,7 +5,6 @@ safety headers of HTML pages."""
 from __future__ import annotations
 
 import base64
-import email.utils
 import functools
 import hashlib
 import logging
@@ -65,20 +64,6 @@ def error_response(error: HttpError, request_id: str | None = None) -> Response:
 
 def json_response(document, status: int = 200, headers: dict | None = None) -> Response:
     return Response(orjson.dumps(document), status_code=status, media_type="application/json", headers=headers)
-
-
-def unchanged(request, etag: str, modified: float | None) -> bool:
-    """Whether the client holds this version already (If-None-Match, else If-Modified-Since when
-    the version has a time)."""
-    if "If-None-Match" in request.headers:
-        return etag in [t.strip() for t in request.headers["If-None-Match"].split(",")]
-    since = request.headers.get("If-Modified-Since")
-    if since is None or modified is None:
-        return False
-    try:
-        return email.utils.parsedate_to_datetime(since).timestamp() >= int(modified)
-    except (TypeError, ValueError):
-        return False
 
 
 def link_header(links: list[dict]) -> str:

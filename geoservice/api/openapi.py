@@ -110,7 +110,15 @@ PARAMETERS = {
         "schema": {"type": "string", "enum": [f"<{uri}>" for uri in crs.SUPPORTED]},
         "description": "CRS of the geometry in the body (default CRS84).",
     },
+    "If-None-Match": {
+        "name": "If-None-Match",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "The ETag of a version the client holds: 304 while it is current (public reads).",
+    },
 }
+UNCHANGED = {"description": "Unchanged: the client holds the current version (its ETag or date)."}
 ITEMS_PARAMETERS = [
     "f-features",
     "lang",
@@ -314,9 +322,10 @@ def _items_operations(collection: Collection) -> dict:
             "tags": [name],
             "operationId": f"get-{name}-items",
             "summary": f"Features of {name}",
-            "parameters": parameters,
+            "parameters": [*parameters, ref("parameters", "If-None-Match")],
             "responses": {
                 "200": _response("A page of features.", _features_media(ref("schemas", f"{name}-features"))),
+                "304": UNCHANGED,
                 **_errors("400", "404"),
             },
         }
@@ -364,9 +373,10 @@ def _item_operations(collection: Collection) -> dict:
             "tags": [name],
             "operationId": f"get-{name}-item",
             "summary": f"One feature of {name}",
-            "parameters": [ref("parameters", p) for p in ("f-features", "lang", "crs")],
+            "parameters": [ref("parameters", p) for p in ("f-features", "lang", "crs", "If-None-Match")],
             "responses": {
                 "200": _response("The feature.", _features_media(ref("schemas", f"{name}-feature"))),
+                "304": UNCHANGED,
                 **_errors("400", "404"),
             },
         }
@@ -523,7 +533,7 @@ def metadata_paths() -> dict:
                 "operationId": operation_id,
                 "summary": summary,
                 "parameters": parameters,
-                "responses": {"200": _response(summary, media), "304": {"description": "Unchanged."}, **_errors("404")},
+                "responses": {"200": _response(summary, media), "304": UNCHANGED, **_errors("404")},
             }
         }
 
@@ -559,7 +569,7 @@ def following_paths() -> dict:
                 "parameters": [*parameters, ref("parameters", "lang")],
                 "responses": {
                     "200": _response(summary, {media_type: {"schema": {"type": "string"}}}),
-                    "304": {"description": "Unchanged."},
+                    "304": UNCHANGED,
                     **_errors("400", "404"),
                 },
             }

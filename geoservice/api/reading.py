@@ -12,7 +12,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from geoservice import __version__
 from geoservice.api import bodies, context, display, related, schemas
+from geoservice.api.caching import SHARED, not_modified, strong_etag, unchanged
 from geoservice.api.http import caller_of
 from geoservice.api.rendering import (
     FEATURE_FORMATS,
@@ -50,6 +52,9 @@ class Reading:
         viewer = self.access.viewer(caller_of(request))
         wanted.query.published_only, wanted.query.owner = not viewer.staff, viewer.participant
         wanted.query.budget_s = self.read_budget_s
+        caching = await run_in_threadpool(self._caching, request, collection, viewer, output, output == "html")
+        if unchanged_for(request, caching):
+            return not_modified(caching)
         items_url = f"{self.pages.base()}/collections/{collection.name}/items"
         document = await run_in_threadpool(
             self._page_document,
@@ -61,8 +66,10 @@ class Reading:
             output,
         )
         if output == "html":
-            return self._items_page(request, collection, document, query_params, wanted.query.offset)
-        return features_response(document, wanted.crs, output, private_headers(viewer))
+            page = self._items_page(request, collection, document, query_params, wanted.query.offset)
+            page.headers.update(caching)
+            return page
+        return features_response(document, wanted.crs, output, caching)
 
     def _items_page(self, request: Request, collection: Collection, document: dict, query, offset: int) -> Response:
         """The items as a page: a map, a filter form that builds the query, a readable table."""
@@ -119,6 +126,9 @@ class Reading:
         output = format_of(request, FEATURE_FORMATS)
         target = params.read_item(request.query_params)
         viewer = self.access.viewer(caller_of(request))
+        caching = await run_in_threadpool(self._caching, request, collection, viewer, output, output == "html")
+        if unchanged_for(request, caching):
+            return not_modified(caching)
         document = await run_in_threadpool(
             self.feature,
             collection,
@@ -129,8 +139,25 @@ class Reading:
             output,
         )
         if output == "html":
-            return await self._item_page(request, collection, orjson.loads(orjson.dumps(document)))
-        return features_response(document, target, output, private_headers(viewer))
+            page = await self._item_page(request, collection, orjson.loads(orjson.dumps(document)))
+            page.headers.update(caching)
+            return page
+        return features_response(document, target, output, caching)
+
+    def _caching(self, request: Request, collection: Collection, viewer: Viewer, output: str, page: bool) -> dict:
+        """The caching headers of a read: private for token holders; for the public a strong ETag
+        from the version of what the answer reads (the collection's latest change, or for a page,
+        which shows related features too, the store's) and of all else it depends on."""
+        if viewer.client:
+            return private_headers(viewer)
+        analysis.refresh(self.store, self.policy, collection.name)
+        version = self.store.last_change() if page else self.store.version(collection.name)
+        language = self.pages.locale(request).language if page else ""
+        etag = strong_etag(
+            __version__, self.policy.fingerprint(), self.pages.base(), (self.maps / "index.html").exists(),
+            collection.name, version, output, language, request.url.path, request.url.query,
+        )  # fmt: skip
+        return {"ETag": etag, **SHARED}
 
     async def _item_page(self, request: Request, collection: Collection, document: dict) -> Response:
         """One feature as a page: a map, its properties in groups, and what it relates to."""
@@ -216,3 +243,8 @@ class Reading:
             }
             return self.pages.html(request, "collections/properties.html", content, collection)
         return Response(orjson.dumps(document), media_type="application/schema+json")
+
+
+def unchanged_for(request: Request, caching: dict) -> bool:
+    """Whether the client holds the version these caching headers name."""
+    return "ETag" in caching and unchanged(request, caching["ETag"])
