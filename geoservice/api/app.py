@@ -32,17 +32,20 @@ from geoservice.api.participation import ParticipationRoutes
 from geoservice.api.rendering import Pages, check_page_parameters, format_of, wants_page
 from geoservice.api.routes import ServiceRoutes
 from geoservice.api.subscriptions import SubscriptionRoutes
+from geoservice.api.tiles import TileRoutes
 from geoservice.domain.lifecycle import Forbidden, NotVisible
 from geoservice.domain.model import COLLECTIONS
 from geoservice.domain.policy import Policy
 from geoservice.domain.validation import Conflict, ValidationError
 from geoservice.participation.access import Access, InvalidParticipant, TooManyRequests
 from geoservice.participation.tokens import Tokens, Unauthorized
-from geoservice.publish import catalogue, downloads, qgis
+from geoservice.publish import catalogue, downloads, qgis, tiles
 from geoservice.publish.background import Repeating
 from geoservice.publish.downloads import Downloads, NoSuchDownload
 from geoservice.publish.follower import map_follower
+from geoservice.publish.geojson import link
 from geoservice.publish.maps import STATIC, tile_host
+from geoservice.publish.tiles import NoSuchTile
 from geoservice.publish.webhooks import Dispatcher
 from geoservice.query.cql2 import FilterError
 from geoservice.query.params import BadRequest
@@ -113,10 +116,14 @@ def _offered_links_only(document):
 
 def _with_downloads(document: dict, base: str) -> dict:
     """Collection documents with the enclosure links of their downloads (pygeoapi would ask each
-    link's length over HTTP first; the files are written only when asked for)."""
+    link's length over HTTP first; the files are written only when asked for) and the link to
+    their vector tiles."""
     for collection in document.get("collections", [document]):
         if collection.get("id") in COLLECTIONS:
-            collection["links"] = [*collection.get("links", []), *downloads.links(base, collection["id"])]
+            name = collection["id"]
+            tilesets = link(f"{base}/collections/{name}/tiles", tiles.TILESETS_VECTOR, "application/json",
+                            f"Vectortegels van {name}")  # fmt: skip
+            collection["links"] = [*collection.get("links", []), *downloads.links(base, name), tilesets]
     return document
 
 
@@ -144,6 +151,9 @@ def _service_links(maps: Path):
                 "type": "application/atom+xml",
                 "title": "Atom-feed: wat er in de stad gebeurt",
             },
+            link(
+                f"{base}/tileMatrixSets", tiles.TILING_SCHEMES, "application/json", "Tegelschema's van de vectortegels"
+            ),
             {
                 "href": f"{base}/qgis/wijkplan.qgs",
                 "rel": "alternate",
@@ -304,6 +314,7 @@ EXCEPTION_HANDLERS = {
     TooManyRequests: _problem(429, "TooManyRequests", headers=lambda error: {"Retry-After": str(error.retry_after)}),
     NoSuchProposal: _problem(404, "NotFound", _not_found),
     NoSuchDownload: _problem(404, "NotFound", _not_found),
+    NoSuchTile: _problem(404, "NotFound", _not_found),
     QueryTimeout: _problem(
         503,
         "ServiceUnavailable",
@@ -342,10 +353,16 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     downloads = DownloadRoutes(Downloads(store, policy, settings.downloads))
     following = FollowingRoutes(store, policy, service.pages, config["metadata"]["provider"]["name"])
     subscribing = SubscriptionRoutes(store, access, policy.webhooks, base)
+    tiling = TileRoutes(store, policy, service.pages)
     routes = [
         *_routes(api, service, ParticipationRoutes(service), Path(settings.maps)),
         *_map_routes(settings.maps),
         Route("/qgis/wijkplan.qgs", _qgis_project(api)),
+        Route("/tileMatrixSets", tiling.matrix_sets),
+        Route("/tileMatrixSets/{tms}", tiling.matrix_set),
+        Route("/collections/{collection_id}/tiles", tiling.tilesets),
+        Route("/collections/{collection_id}/tiles/{tms}", tiling.tileset),
+        Route("/collections/{collection_id}/tiles/{tms}/{level}/{row}/{col}", tiling.tile),
         Route("/downloads/wijken/{wijk}.gpkg", downloads.wijk),
         Route("/downloads/{name}.{fmt}", downloads.file),
         Route("/feeds/stad.atom", following.city_feed),

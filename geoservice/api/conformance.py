@@ -3,6 +3,8 @@
 FEATURES = "http://www.opengis.net/spec/ogcapi-features-{part}/1.0/conf/{name}"
 CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/{name}"
 JSON_FG = "http://www.opengis.net/spec/json-fg-1/0.2/conf/core"
+TILES = "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/{name}"
+TILE_MATRIX_SETS = "http://www.opengis.net/spec/tms/2.0/conf/{name}"
 
 CLASSES = [
     *(FEATURES.format(part=1, name=n) for n in ("core", "oas30", "html", "geojson")),
@@ -32,4 +34,6 @@ CLASSES = [
     *(FEATURES.format(part=4, name=n) for n in ("create-replace-delete", "update", "features")),
     *(FEATURES.format(part=5, name=n) for n in ("schemas", "core-roles-features")),
     JSON_FG,
+    *(TILES.format(name=n) for n in ("core", "tileset", "tilesets-list", "geodata-tilesets", "mvt", "oas30")),
+    *(TILE_MATRIX_SETS.format(name=n) for n in ("tilematrixset", "json-tilematrixset")),
 ]

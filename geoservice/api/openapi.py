@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from geoservice import __version__
 from geoservice.domain.model import COLLECTIONS, Collection
+from geoservice.publish import tiles
 from geoservice.publish.geojson import JSONFG
 from geoservice.query import crs
 from geoservice.query.params import DEFAULT_LIMIT, MAX_LIMIT
@@ -22,6 +23,7 @@ def _query(name: str, schema: dict, description: str, **extra) -> dict:
 
 PARAMETERS = {
     "f": _query("f", {"type": "string", "enum": ["json", "html"]}, "Output format (default: from Accept)."),
+    "f-json": _query("f", {"type": "string", "enum": ["json"]}, "Output format: JSON only."),
     "f-features": _query(
         "f",
         {"type": "string", "enum": ["json", "html", "jsonfg"]},
@@ -617,6 +619,49 @@ SUBSCRIPTION = {"type": "object", "properties": {"id": {"type": "integer"}, "url
                                                  "secret": {"type": "string"}}}  # fmt: skip
 
 
+def tile_paths() -> dict:
+    """The tile matrix sets and the vector tiles of every collection (OGC API - Tiles)."""
+
+    def path_parameter(name: str, schema: dict) -> dict:
+        return {"name": name, "in": "path", "required": True, "schema": schema}
+
+    def get(operation_id: str, summary: str, parameters: list, media: dict, errors=("400", "404")) -> dict:
+        responses = {"200": _response(summary, media), **_errors(*errors)}
+        return {"get": {"tags": ["tiles"], "operationId": operation_id, "summary": summary,
+                        "parameters": parameters, "responses": responses}}  # fmt: skip
+
+    collection = path_parameter("collectionId", {"type": "string", "enum": list(COLLECTIONS)})
+    matrix_set = path_parameter("tileMatrixSetId", {"type": "string", "enum": list(tiles.SCHEMES)})
+    cell = [path_parameter(n, {"type": "integer", "minimum": 0}) for n in ("tileMatrix", "tileRow", "tileCol")]
+    formats = {
+        "name": "f",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "enum": ["json", "tilejson"]},
+    }
+    json_only = ref("parameters", "f-json")
+    tile = get("tile", "A vector tile", [collection, matrix_set, *cell, ref("parameters", "If-None-Match")],
+               {tiles.MVT: {"schema": {"type": "string", "format": "binary"}}})  # fmt: skip
+    tile["get"]["responses"]["304"] = UNCHANGED
+    collection_tiles = "/collections/{collectionId}/tiles"
+    return {
+        "/tileMatrixSets": get("tile-matrix-sets", "The tile matrix sets", [json_only], _json({"type": "object"})),
+        "/tileMatrixSets/{tileMatrixSetId}": get(
+            "tile-matrix-set", "A tile matrix set", [matrix_set, json_only], _json({"type": "object"})
+        ),
+        collection_tiles: get(
+            "tilesets", "The vector tilesets of a collection", [collection, json_only], _json({"type": "object"})
+        ),
+        f"{collection_tiles}/{{tileMatrixSetId}}": get(
+            "tileset",
+            "A vector tileset (f=tilejson: TileJSON 3.0)",
+            [collection, matrix_set, formats],
+            _json({"type": "object"}),
+        ),
+        f"{collection_tiles}/{{tileMatrixSetId}}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}": tile,
+    }
+
+
 def subscription_paths() -> dict:
     """Webhook subscriptions: made by a token holder, read and ended by its owner."""
     one = {"name": "subscription_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
@@ -678,6 +723,7 @@ def document(config: dict) -> dict:
     paths.update(metadata_paths())
     paths.update(following_paths())
     paths.update(subscription_paths())
+    paths.update(tile_paths())
     return {
         "openapi": "3.0.3",
         "info": {

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from geoservice.api.http import HttpError, with_links
-from geoservice.domain.model import Collection
+from geoservice.domain.model import COLLECTIONS, Collection
 from geoservice.participation.access import Viewer
 from geoservice.publish import geojson
 
@@ -37,6 +37,14 @@ def check_page_parameters(request: Request) -> None:
     """Refuse query parameters other than f and lang, and formats other than json and html."""
     refuse_unknown_parameters(request, ("f", "lang"))
     format_of(request)
+
+
+def collection_of(request: Request) -> Collection:
+    """The collection the path names; 404 for none."""
+    name = request.path_params["collection_id"]
+    if name not in COLLECTIONS:
+        raise HttpError(404, "NotFound", f"collection {name!r} does not exist")
+    return COLLECTIONS[name]
 
 
 def refuse_unknown_parameters(request: Request, known: tuple[str, ...]) -> None:

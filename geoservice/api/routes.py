@@ -16,10 +16,11 @@ from geoservice.api.reading import Reading
 from geoservice.api.rendering import (
     Pages,
     check_page_parameters,
+    collection_of,
     format_of,
 )
 from geoservice.api.writing import Writing
-from geoservice.domain.model import COLLECTIONS, Collection
+from geoservice.domain.model import Collection
 from geoservice.domain.policy import Policy
 from geoservice.participation.access import Access
 from geoservice.store import Store
@@ -79,7 +80,7 @@ class ServiceRoutes:
         return await self._answer(request, {"GET": self.reading.schema, "HEAD": self.reading.schema})
 
     async def _answer(self, request: Request, handlers: dict) -> Response:
-        collection = self._collection(request)
+        collection = collection_of(request)
         if request.method == "OPTIONS":
             return Response(status_code=204, headers={"Allow": self._allowed(collection, handlers)})
         handler = handlers.get(request.method)
@@ -97,10 +98,3 @@ class ServiceRoutes:
         if not collection.editable:
             return READ_METHODS
         return ", ".join([*handlers, "OPTIONS"])
-
-    @staticmethod
-    def _collection(request: Request) -> Collection:
-        name = request.path_params["collection_id"]
-        if name not in COLLECTIONS:
-            raise HttpError(404, "NotFound", f"collection {name!r} does not exist")
-        return COLLECTIONS[name]

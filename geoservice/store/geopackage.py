@@ -92,7 +92,7 @@ class SQLiteDialect(Dialect):
 def inner_rectangle(geometry) -> tuple | None:
     """An axis-aligned rectangle inside a polygon that is nearly its own envelope (a box, or a box
     carried over from another CRS), or None."""
-    if geometry.geom_type != "Polygon":
+    if geometry.geom_type != "Polygon" or geometry.is_empty:
         return None
     envelope = shapely.box(*geometry.bounds)
     margin = envelope.boundary.hausdorff_distance(geometry.boundary)

@@ -16,8 +16,9 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
-from geoservice.domain.model import TABLES, Collection, Field
+from geoservice.domain.model import COLLECTIONS, TABLES, Collection, Field
 from geoservice.domain.validation import ValidationError
+from geoservice.query import filters
 from geoservice.query.cql2sql import Dialect, Sql
 from geoservice.store import changes, private
 from geoservice.store.base import (
@@ -191,6 +192,37 @@ class PostGISStore(Store):
                 (*where.params, limit, offset),
             ).fetchall()  # NULL: no limit
 
+    def vector_tile(self, collection_name, area, crs_uri, bounds, extent, buffer) -> bytes:
+        """ST_AsMVT; a geometry too small to show at this level shows as a point on its part in
+        the tile and buffer."""
+        collection = COLLECTIONS[collection_name]
+        where = self._where(collection, filters.intersects(area), True)
+        srid = int(crs_uri.rsplit("/", 1)[1])
+        columns = "".join(f", {_tile_column(f)}" for f in collection.queryable_fields)
+        names = "".join(f', "{f.name}"' for f in collection.queryable_fields)
+        numbered = collection.id_field == "id"
+        ids, fids = ("id, ", "fid AS id, ") if numbered else ("", "")  # feature ids, where they are numbers
+        margin = (bounds[2] - bounds[0]) * buffer / extent
+        shown = f"ST_AsMVTGeom({{}}, e.tile, {extent}, {buffer}, true)"
+        with self._connection() as conn:
+            return conn.execute(
+                f"SELECT ST_AsMVT(t, %s, {extent}, 'geom', {'%s' if numbered else 'NULL'}) FROM (SELECT {ids}"
+                f"COALESCE({shown.format('g')}, {shown.format('ST_PointOnSurface(ST_ClipByBox2D(g, e.wider))')}) "
+                f"AS geom{names} FROM (SELECT {fids}ST_Transform(geom, {srid}) AS g{columns} "
+                f'FROM "{collection.table}" WHERE {where.text}) s, (SELECT ST_MakeEnvelope(%s, %s, %s, %s, {srid}) '
+                f"AS tile, ST_MakeEnvelope(%s, %s, %s, %s, {srid}) AS wider) e) t WHERE geom IS NOT NULL",
+                (
+                    collection.name,
+                    *(("id",) if numbered else ()),
+                    *where.params,
+                    *bounds,
+                    bounds[0] - margin,
+                    bounds[1] - margin,
+                    bounds[2] + margin,
+                    bounds[3] + margin,
+                ),
+            ).fetchone()[0]
+
     def _count(self, collection, where: Sql) -> int:
         return self._one(f'SELECT count(*) FROM "{collection.table}" WHERE {where.text}', where.params)[0]
 
@@ -255,6 +287,15 @@ class PostGISStore(Store):
 
     def touch(self, tx, table: str, geoms) -> None:
         """Nothing to keep: PostGIS computes extents when asked."""
+
+
+def _tile_column(f: Field) -> str:
+    """A column as a vector tile carries it: dates and times as the API writes them."""
+    if f.kind == "datetime":
+        return f'to_char("{f.name}" AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"\') AS "{f.name}"'
+    if f.kind == "date":
+        return f'to_char("{f.name}", \'YYYY-MM-DD\') AS "{f.name}"'
+    return f'"{f.name}"'
 
 
 def create(url: str, schema: str = DEFAULT_SCHEMA) -> PostGISStore:

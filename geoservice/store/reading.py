@@ -218,6 +218,14 @@ class StoreReader:
         """Whether the error is the backend stopping a read whose budget ran out."""
         raise NotImplementedError
 
+    def vector_tile(
+        self, collection_name: str, area, crs_uri: str, bounds: tuple, extent: int, buffer: int
+    ) -> bytes | None:
+        """A Mapbox Vector Tile of the published features in area (storage CRS), made by the
+        database where it can (bounds in crs_uri; extent and buffer in tile units); None: the
+        caller makes it from the features."""
+        return None
+
     def version(self, table: str) -> int:
         """Changes whenever the table changes (for caches): its latest change in the change log."""
         return changes.version(self, table)
