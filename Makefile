@@ -17,10 +17,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 BENCH_VENV := .venv-bench
 SIZES ?= 100000,1000000
+SCALE_SIZES ?= 100000
 # Test processes side by side (each starts its own PostgreSQL cluster); 1 runs the suite in one.
 TEST_WORKERS ?= 2
 
-.PHONY: run test lint setup system-packages demo maps lock clean benchmark benchmark-maps benchmark-stalling benchmark-pages benchmark-webhooks
+.PHONY: run test lint setup system-packages demo maps lock clean benchmark benchmark-scale benchmark-maps benchmark-stalling benchmark-pages benchmark-webhooks
 
 run: setup $(STORE) $(MAPS)
 	$(BIN)/geoservice --store $(STORE) serve --host $(HOST) --port $(PORT)
@@ -69,6 +70,11 @@ $(MAPS): | setup $(STORE)
 # Side-by-side benchmark with stock pygeoapi and tipg (installed apart, in $(BENCH_VENV)).
 benchmark: setup system-packages $(BENCH_VENV)/.installed
 	$(BIN)/python benchmarks/run.py --sizes $(SIZES) --baseline-python $(BENCH_VENV)/bin/python
+
+# 1 against 2 workers, and vector tiles against tipg's (wrk from Debian generates the load).
+benchmark-scale: setup system-packages $(BENCH_VENV)/.installed
+	@$(call apt-install,wrk)
+	$(BIN)/python benchmarks/scale.py --sizes $(SCALE_SIZES) --baseline-python $(BENCH_VENV)/bin/python
 
 # Build time and file sizes of all maps, for the demo data and a data set ten times as dense.
 benchmark-maps: setup

@@ -72,9 +72,9 @@ class Server:
             self.process.wait(timeout=30)
 
 
-def ours(name: str, store: str, tokens: Path, token: str) -> Server:
+def ours(name: str, store: str, tokens: Path, token: str, workers: int = 1) -> Server:
     command = [sys.executable, "-m", "geoservice.ops.cli", "serve"]
-    env = {"GEOSERVICE_STORE": store, "GEOSERVICE_TOKENS": str(tokens)}
+    env = {"GEOSERVICE_STORE": store, "GEOSERVICE_TOKENS": str(tokens), "GEOSERVICE_WORKERS": str(workers)}
     return Server(name, command, env, "/collections/projecten/items", token=token)
 
 

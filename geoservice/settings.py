@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     port: int = 5000
     workers: int = 1  # processes serving requests; they share rate limits, leases and caches through the store
     pool_size: int = 10  # PostgreSQL connections of one process
+    threads: int = 0  # requests worked on at once in one process (0: one per core, at least two)
     tokens: str = "config/tokens.yml"
     policy: str = "config/wijkplan.yml"
     maps: str = "data/maps"
@@ -34,6 +35,13 @@ class Settings(BaseSettings):
     keep_alive_s: float = 5.0  # an idle connection is closed after this
     max_connections: int = 2000  # open connections in all (at most what the process may open); beyond: 503
     connections_per_address: int = 100  # open connections from one address (0: no limit, behind a proxy)
+
+    @field_validator("threads")
+    @classmethod
+    def _not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must be 0 (one per core) or more")
+        return value
 
     @field_validator("port")
     @classmethod

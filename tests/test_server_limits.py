@@ -5,14 +5,17 @@ a read may take; its refusals are problems, and a failure does not break a kept-
 import socket
 import threading
 import time
+from multiprocessing.pool import ThreadPool
 
 import httpx
 import orjson
 import pytest
 import uvicorn
-from conftest import serving
+from conftest import CONFIG, NO_MAPS, POLICY, serving
 from pgcluster import free_port
+from starlette.testclient import TestClient
 
+from geoservice.api.app import create_app
 from geoservice.api.http import Guard
 from geoservice.api.server import protocol
 from geoservice.settings import Settings
@@ -171,3 +174,32 @@ def test_a_read_over_budget_is_a_503(store_client, monkeypatch):
         "/collections/projecten/items", params={"filter": "S_INTERSECTS(geometry, POINT(5.86 51.84))"}
     )
     assert response.status_code == 503 and "ask for less" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_requests_work_on_the_store_no_more_at_once_than_the_limit(demo_store, tmp_path, monkeypatch, threads):
+    """Beyond the limit, requests wait their turn in the event loop instead of taking turns at the
+    GIL in more threads than there are cores."""
+    active, most, lock = [0], [0], threading.Lock()
+    original = Store.query
+
+    def counted(self, query):
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        try:
+            time.sleep(0.02)  # long enough for the others to try
+            return original(self, query)
+        finally:
+            with lock:
+                active[0] -= 1
+
+    monkeypatch.setattr(Store, "query", counted)
+    settings = Settings(store=demo_store.location, config=CONFIG, policy=POLICY, maps=NO_MAPS,
+                        downloads=str(tmp_path), url="http://testserver", threads=threads)  # fmt: skip
+    with TestClient(create_app(settings, demo_store)) as client:
+        paths = [f"/collections/projecten/items?limit=5&offset={n}" for n in range(24)]
+        with ThreadPool(12) as pool:
+            statuses = pool.map(lambda path: client.get(path).status_code, paths)
+    assert statuses == [200] * 24
+    assert most[0] == threads

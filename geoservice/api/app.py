@@ -12,7 +12,6 @@ import pygeoapi
 import pygeoapi.api as core_api
 from pygeoapi.api import API, APIRequest
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -22,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from geoservice.api import openapi
+from geoservice.api import openapi, threads
 from geoservice.api.caching import Validators
 from geoservice.api.config import load_config
 from geoservice.api.downloads import DownloadRoutes
@@ -32,6 +31,7 @@ from geoservice.api.participation import ParticipationRoutes
 from geoservice.api.rendering import Pages, check_page_parameters, format_of, wants_page
 from geoservice.api.routes import ServiceRoutes
 from geoservice.api.subscriptions import SubscriptionRoutes
+from geoservice.api.threads import in_thread
 from geoservice.api.tiles import TileRoutes
 from geoservice.domain.lifecycle import Forbidden, NotVisible
 from geoservice.domain.model import COLLECTIONS
@@ -66,7 +66,7 @@ def _endpoint(api: API, handler, *path_keys: str, complete=lambda document, base
     async def run(request: Request):
         api_request = await APIRequest.from_starlette(request, api.locales)
         args = [request.path_params[key] for key in path_keys]
-        headers, status, content = await run_in_threadpool(handler, api, api_request, *args)
+        headers, status, content = await in_thread(handler, api, api_request, *args)
         if not headers.get("Content-Type", "").startswith("application/json"):
             return headers, status, content, None
         document = orjson.loads(content)
@@ -327,6 +327,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     """The service for these settings (by default from the environment), on their store or the
     store given."""
     settings = settings or Settings.from_env()
+    threads.configure(settings.threads)
     store = store or open_store(settings.store, settings.pool_size)
     config = load_config(settings, store)
     api = API(config, openapi.document(config))

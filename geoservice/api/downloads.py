@@ -6,11 +6,11 @@ from __future__ import annotations
 import email.utils
 from dataclasses import dataclass
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from geoservice.api.caching import unchanged
+from geoservice.api.threads import in_thread
 from geoservice.publish.downloads import Download, Downloads
 
 
@@ -26,8 +26,8 @@ class DownloadRoutes:
         return await self._answer(request, wijk, "gpkg", wijk)
 
     async def _answer(self, request: Request, name: str, fmt: str, wijk: str | None) -> Response:
-        download = await run_in_threadpool(self.downloads.find, name, fmt, wijk)
-        path, etag = await run_in_threadpool(self.downloads.file, download)
+        download = await in_thread(self.downloads.find, name, fmt, wijk)
+        path, etag = await in_thread(self.downloads.file, download)
         quoted = f'"{etag}"'
         headers = {
             "ETag": quoted,

@@ -9,7 +9,6 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -17,6 +16,7 @@ from geoservice.api.bodies import number_id
 from geoservice.api.caching import body_etag, unchanged
 from geoservice.api.http import HttpError
 from geoservice.api.rendering import Pages, refuse_unknown_parameters
+from geoservice.api.threads import in_thread
 from geoservice.derived import analysis
 from geoservice.domain.policy import Policy
 from geoservice.publish import calendars, feeds
@@ -52,13 +52,13 @@ class FollowingRoutes:
         if area not in calendars.AREAS:
             raise NotFound(f"kalenders/{area[:40]}")
         language = self._language(request, ())
-        body = await run_in_threadpool(calendars.calendar, self.store, area, code, self.pages.base(), language)
+        body = await in_thread(calendars.calendar, self.store, area, code, self.pages.base(), language)
         return _answer(request, body, ICALENDAR, None, f"wijkplan-{code}.ics")
 
     async def _feed(self, request: Request, scope: feeds.Scope) -> Response:
         language = self._language(request, ("offset",))
         offset = _offset(request)
-        body, newest = await run_in_threadpool(self._feed_page, scope, language, offset)
+        body, newest = await in_thread(self._feed_page, scope, language, offset)
         return _answer(request, body, ATOM, newest, None)
 
     def _feed_page(self, scope: feeds.Scope, language: str, offset: int) -> tuple[bytes, dt.datetime | None]:

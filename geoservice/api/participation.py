@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -13,6 +12,7 @@ from geoservice.api import bodies
 from geoservice.api.http import HttpError, caller_of, json_response
 from geoservice.api.rendering import private_headers
 from geoservice.api.routes import ServiceRoutes
+from geoservice.api.threads import in_thread
 from geoservice.derived import analysis
 from geoservice.domain import lifecycle
 from geoservice.domain.model import MODERATOR, PARTICIPATION, VOORSTELLEN
@@ -32,16 +32,14 @@ class ParticipationRoutes:
         store = self.features.store
         if request.method == "GET":
             viewer = self.features.access.viewer(caller_of(request))
-            page = await run_in_threadpool(store.get, VOORSTELLEN.name, feature_id)
+            page = await in_thread(store.get, VOORSTELLEN.name, feature_id)
             answer = {"voorstel": feature_id, "steun": page.properties[0]["steun"]}
             if viewer.participant:
-                answer["gesteund"] = await run_in_threadpool(
-                    participation.supported, store, feature_id, viewer.participant
-                )
+                answer["gesteund"] = await in_thread(participation.supported, store, feature_id, viewer.participant)
             return json_response(answer, headers=private_headers(viewer))
         actor = self.features.access.actor(caller_of(request), VOORSTELLEN, "steunen")
         write = participation.support if request.method == "POST" else participation.withdraw_support
-        changed, count = await run_in_threadpool(write, store, feature_id, actor)
+        changed, count = await in_thread(write, store, feature_id, actor)
         return json_response(
             {"voorstel": feature_id, "steun": count, "gewijzigd": changed},
             status=201 if request.method == "POST" and changed else 200,
@@ -53,12 +51,12 @@ class ParticipationRoutes:
         store = self.features.store
         if request.method == "GET":
             viewer = self.features.access.viewer(caller_of(request))
-            await run_in_threadpool(store.get, VOORSTELLEN.name, feature_id)
-            found = await run_in_threadpool(participation.reactions, store, feature_id, viewer.role == MODERATOR)
+            await in_thread(store.get, VOORSTELLEN.name, feature_id)
+            found = await in_thread(participation.reactions, store, feature_id, viewer.role == MODERATOR)
             return json_response({"voorstel": feature_id, "reacties": found}, headers=private_headers(viewer))
         actor = self.features.access.actor(caller_of(request), VOORSTELLEN, "reageren")
         body = await self._object(request, {"tekst"})
-        reaction_id = await run_in_threadpool(participation.react, store, feature_id, actor, body.get("tekst"))
+        reaction_id = await in_thread(participation.react, store, feature_id, actor, body.get("tekst"))
         url = f"{self.features.pages.item_url(VOORSTELLEN, feature_id)}/reacties/{reaction_id}"
         return json_response({"id": reaction_id, "voorstel": feature_id, "status": "ingediend"}, 201, {"Location": url})
 
@@ -67,7 +65,7 @@ class ParticipationRoutes:
         feature_id, reaction_id = self._id(request), self._id(request, "reaction_id")
         actor = self.features.access.actor(caller_of(request), VOORSTELLEN, "modereren")
         body = await self._object(request, {"status"})
-        count = await run_in_threadpool(
+        count = await in_thread(
             participation.moderate_reaction, self.features.store, feature_id, reaction_id, body.get("status"), actor
         )
         return json_response({"id": reaction_id, "voorstel": feature_id, "status": body["status"], "reacties": count})
@@ -77,8 +75,8 @@ class ParticipationRoutes:
         members = lifecycle.write_members(VOORSTELLEN, PARTICIPATION, creating=True)
         properties, geometry, _ = await bodies.feature_body(request, members, partial=False)
         properties = {"status": "ingediend", **properties}
-        await run_in_threadpool(self._validate, properties, geometry)
-        found = await run_in_threadpool(
+        await in_thread(self._validate, properties, geometry)
+        found = await in_thread(
             analysis.similar_proposals, self.features.store, self.features.policy, properties, geometry
         )
         return json_response({"vergelijkbaar": self.features.writing.linked(found)})

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -25,6 +24,7 @@ from geoservice.api.rendering import (
     private_headers,
     table_columns,
 )
+from geoservice.api.threads import in_thread
 from geoservice.derived import analysis
 from geoservice.domain.model import COLLECTIONS, PLANNER, VOORSTELLEN, Collection
 from geoservice.domain.policy import Policy
@@ -52,11 +52,11 @@ class Reading:
         viewer = self.access.viewer(caller_of(request))
         wanted.query.published_only, wanted.query.owner = not viewer.staff, viewer.participant
         wanted.query.budget_s = self.read_budget_s
-        caching = await run_in_threadpool(self._caching, request, collection, viewer, output, output == "html")
+        caching = await in_thread(self._caching, request, collection, viewer, output, output == "html")
         if unchanged_for(request, caching):
             return not_modified(caching)
         items_url = f"{self.pages.base()}/collections/{collection.name}/items"
-        document = await run_in_threadpool(
+        document = await in_thread(
             self._page_document,
             collection,
             wanted,
@@ -126,10 +126,10 @@ class Reading:
         output = format_of(request, FEATURE_FORMATS)
         target = params.read_item(request.query_params)
         viewer = self.access.viewer(caller_of(request))
-        caching = await run_in_threadpool(self._caching, request, collection, viewer, output, output == "html")
+        caching = await in_thread(self._caching, request, collection, viewer, output, output == "html")
         if unchanged_for(request, caching):
             return not_modified(caching)
-        document = await run_in_threadpool(
+        document = await in_thread(
             self.feature,
             collection,
             bodies.path_id(request, collection),
@@ -162,7 +162,7 @@ class Reading:
     async def _item_page(self, request: Request, collection: Collection, document: dict) -> Response:
         """One feature as a page: a map, its properties in groups, and what it relates to."""
         language = self.pages.locale(request).language
-        related_content = await run_in_threadpool(context.of_item, self.store, collection, document["id"], language)
+        related_content = await in_thread(context.of_item, self.store, collection, document["id"], language)
         content = {
             **document,
             "summary": display.summary(collection, document["properties"], language),

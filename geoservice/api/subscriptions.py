@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from geoservice.api.bodies import json_body, number_id
 from geoservice.api.http import HttpError, caller_of, json_response
+from geoservice.api.threads import in_thread
 from geoservice.domain.policy import Webhooks
 from geoservice.participation.access import Access
 from geoservice.participation.tokens import Client, Unauthorized
@@ -34,8 +34,8 @@ class SubscriptionRoutes:
     async def create(self, request: Request) -> Response:
         client = self._client(request)
         body = await json_body(request)
-        url, area, kinds, objects = await run_in_threadpool(self._checked, body)
-        subscription = await run_in_threadpool(
+        url, area, kinds, objects = await in_thread(self._checked, body)
+        subscription = await in_thread(
             subscriptions.subscribe, self.store, client.name, client.role, url, area, kinds, objects
         )
         location = f"{self.base}/abonnementen/{subscription.id}"
@@ -47,7 +47,7 @@ class SubscriptionRoutes:
 
     async def show(self, request: Request) -> Response:
         subscription = await self._own(request)
-        deliveries = await run_in_threadpool(subscriptions.recent, self.store, subscription.id)
+        deliveries = await in_thread(subscriptions.recent, self.store, subscription.id)
         return json_response(
             {
                 **subscription.public(),
@@ -59,7 +59,7 @@ class SubscriptionRoutes:
 
     async def cancel(self, request: Request) -> Response:
         subscription = await self._own(request)
-        await run_in_threadpool(subscriptions.cancel, self.store, subscription.id)
+        await in_thread(subscriptions.cancel, self.store, subscription.id)
         return Response(status_code=204)
 
     def _client(self, request: Request) -> Client:
@@ -72,7 +72,7 @@ class SubscriptionRoutes:
         """The subscription in the path, if the caller's client made it (else, as unknown, 404)."""
         client = self._client(request)
         subscription_id = number_id(request.path_params["subscription_id"], "abonnementen")
-        subscription = await run_in_threadpool(subscriptions.find, self.store, subscription_id)
+        subscription = await in_thread(subscriptions.find, self.store, subscription_id)
         if subscription is None or subscription.client != client.name:
             raise NotFound(f"abonnementen/{subscription_id}")
         return subscription

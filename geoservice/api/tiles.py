@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 import orjson
 import shapely
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -21,6 +20,7 @@ from geoservice import __version__
 from geoservice.api.caching import SHARED, not_modified, strong_etag, unchanged
 from geoservice.api.http import HttpError
 from geoservice.api.rendering import Pages, collection_of, format_of, refuse_unknown_parameters
+from geoservice.api.threads import in_thread
 from geoservice.derived import analysis
 from geoservice.domain.model import Collection
 from geoservice.domain.policy import Policy
@@ -83,7 +83,7 @@ class TileRoutes:
         collection, tiling = collection_of(request), _scheme(request)
         wanted = request.query_params.get("f", "json")
         if wanted == "tilejson":
-            bounds = await run_in_threadpool(self._bounds_crs84, collection)
+            bounds = await in_thread(self._bounds_crs84, collection)
             return _json(tiles.tilejson(collection, tiling, self.pages.base(), bounds))
         if wanted != "json":
             raise HttpError(400, "InvalidParameterValue", f"f: {wanted!r} is not offered here; use json or tilejson")
@@ -96,14 +96,14 @@ class TileRoutes:
         collection, tiling = collection_of(request), _scheme(request)
         level, row, col = (_number(request, name) for name in ("level", "row", "col"))
         bounds = tiles.tile_bounds(tiling, level, row, col)
-        version = await run_in_threadpool(self._version, collection)
+        version = await in_thread(self._version, collection)
         key = (collection.name, version, tiling.id, level, row, col)
         headers = {"ETag": strong_etag(__version__, *key), **SHARED}
         if unchanged(request, headers["ETag"]):
             return not_modified(headers)
         made = self.cache.get(key)
         if made is None:
-            made = await run_in_threadpool(tiles.tile, self.store, collection, tiling, bounds)
+            made = await in_thread(tiles.tile, self.store, collection, tiling, bounds)
             self.cache.put(key, made)
         return Response(made, media_type=tiles.MVT, headers=headers)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -16,6 +15,7 @@ from geoservice.api.rendering import (
     Pages,
     geojson_response,
 )
+from geoservice.api.threads import in_thread
 from geoservice.derived import analysis
 from geoservice.domain import lifecycle
 from geoservice.domain.model import PARTICIPATION, VOORSTELLEN, Collection
@@ -46,12 +46,12 @@ class Writing:
             if lifecycle.PRIVATE in extra
             else None
         )
-        [new_id] = await run_in_threadpool(
+        [new_id] = await in_thread(
             self.store.insert, collection.name, [(properties, geometry)], actor, details, None, bodies.note(extra)
         )
         response = await self._written(request, collection, new_id)
         if collection is VOORSTELLEN:
-            similar = await run_in_threadpool(analysis.similar_proposals, self.store, self.policy, properties, geometry)
+            similar = await in_thread(analysis.similar_proposals, self.store, self.policy, properties, geometry)
             response["vergelijkbaar"] = self.linked(similar)
         return geojson_response(
             response,
@@ -77,9 +77,7 @@ class Writing:
             if not partial:  # a participant replaces what they may set; the municipality's fields stay
                 properties, write = lifecycle.participant_replacement(collection, properties), self.store.update
             guard = self._own(feature_id, actor.participant, lifecycle.EDITABLE_BY_SUBMITTER, "changed")
-        await run_in_threadpool(
-            write, collection.name, feature_id, properties, geometry, actor, bodies.note(extra), guard
-        )
+        await in_thread(write, collection.name, feature_id, properties, geometry, actor, bodies.note(extra), guard)
         written = await self._written(request, collection, feature_id)
         return geojson_response(written, params.output_crs(request.query_params))
 
@@ -91,7 +89,7 @@ class Writing:
             if actor.role == PARTICIPATION
             else None
         )
-        await run_in_threadpool(self.store.delete, collection.name, feature_id, actor, None, guard)
+        await in_thread(self.store.delete, collection.name, feature_id, actor, None, guard)
         return Response(status_code=204)
 
     def _own(self, feature_id, participant: str, statuses: tuple, verb: str):
@@ -106,7 +104,7 @@ class Writing:
     async def _written(self, request: Request, collection: Collection, feature_id) -> dict:
         """The feature as stored, for the one who wrote it."""
         target = params.output_crs(request.query_params)
-        return await run_in_threadpool(self.reading.feature, collection, feature_id, target, Viewer(), True)
+        return await in_thread(self.reading.feature, collection, feature_id, target, Viewer(), True)
 
     def linked(self, proposals: list[dict]) -> list[dict]:
         """Duplicate hints with links to each proposal (GeoJSON and HTML)."""

@@ -4,6 +4,7 @@ call."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -90,6 +91,10 @@ class Policy:
             Webhooks(**(document.get("webhooks") or {})),
         )
 
-    def fingerprint(self) -> str:
-        """Changes whenever the policy does (derived data depends on it)."""
+    @functools.cached_property
+    def _fingerprint(self) -> str:
         return hashlib.sha256(repr(asdict(self)).encode()).hexdigest()[:16]
+
+    def fingerprint(self) -> str:
+        """Changes whenever the policy does (derived data depends on it); computed once."""
+        return self._fingerprint
