@@ -362,20 +362,24 @@ def main() -> None:
         "--baseline-python", type=Path, required=True, help="python of the environment with stock pygeoapi and tipg"
     )
     args = parser.parse_args()
+    heading = f"one uvicorn worker per server, {CONCURRENCY} clients for requests/s."
+    report(args.sizes, args.baseline_python, run_size, heading, "results.md")
+
+
+def report(sizes: str, baseline_python: Path, run_size, heading: str, name: str) -> None:
+    """run_size(size, cluster, baseline_python, workdir) for each size, with a throwaway PostgreSQL
+    cluster; the sections printed and written to benchmarks/<name>."""
     cluster = Cluster().start()
-    sections = [
-        f"Run {dt.datetime.now():%Y-%m-%d %H:%M} on {_machine()}; one uvicorn worker per server, "
-        f"{CONCURRENCY} clients for requests/s."
-    ]
+    sections = [f"Run {dt.datetime.now():%Y-%m-%d %H:%M} on {_machine()}; {heading}"]
     try:
         with tempfile.TemporaryDirectory() as workdir:
-            for size in (int(s) for s in args.sizes.split(",")):
-                sections.append(run_size(size, cluster, args.baseline_python, Path(workdir)))
+            for size in (int(s) for s in sizes.split(",")):
+                sections.append(run_size(size, cluster, baseline_python, Path(workdir)))
     finally:
         cluster.stop()
-    report = "\n\n".join(sections) + "\n"
-    (HERE / "results.md").write_text(report)
-    print(report)
+    text = "\n\n".join(sections) + "\n"
+    (HERE / name).write_text(text)
+    print(text)
 
 
 def _machine() -> str:

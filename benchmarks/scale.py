@@ -14,11 +14,9 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import re
 import statistics
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -185,17 +183,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000")
     parser.add_argument("--baseline-python", type=Path, required=True, help="python of the environment with tipg")
     args = parser.parse_args()
-    cluster = Cluster().start()
-    sections = [f"Run {dt.datetime.now():%Y-%m-%d %H:%M} on {run._machine()}."]
-    try:
-        with tempfile.TemporaryDirectory() as workdir:
-            for size in (int(s) for s in args.sizes.split(",")):
-                sections.append(run_size(size, cluster, args.baseline_python, Path(workdir)))
-    finally:
-        cluster.stop()
-    report = "\n\n".join(sections) + "\n"
-    (HERE / "scale-results.md").write_text(report)
-    print(report)
+    heading = f"wrk with {CONNECTIONS} connections, {SECONDS} s a cell; tiles one client, one after another."
+    run.report(args.sizes, args.baseline_python, run_size, heading, "scale-results.md")
 
 
 if __name__ == "__main__":
