@@ -83,6 +83,15 @@ def geopackage(size: int) -> Path:
     return path
 
 
+def working_copy(size: int, workdir: Path) -> Path:
+    """A copy of the generated data set for one run to serve and write to (the set stays as made)."""
+    copy = workdir / f"projecten-{size}.gpkg"
+    source, target = sqlite3.connect(geopackage(size)), sqlite3.connect(copy)
+    with contextlib.closing(source), contextlib.closing(target):
+        source.backup(target)
+    return copy
+
+
 def _batches(source: GeoPackageStore, size: int):
     for offset in range(0, size, synthetic.BATCH):
         yield source.query(Query("projecten", limit=synthetic.BATCH, offset=offset))
@@ -240,7 +249,7 @@ def running(server: servers.Server, workdir: Path, size: int):
 
 
 def run_size(size: int, cluster: Cluster, baseline_python: Path, workdir: Path) -> str:
-    path = geopackage(size)
+    path = working_copy(size, workdir)
     source = GeoPackageStore(path)
     url = cluster.create_database(f"bench_{size}")
     postgis(source, size, url)

@@ -161,7 +161,7 @@ def tiles(size: int, candidates: dict, baseline_python: Path, url: str, extent: 
 
 
 def run_size(size: int, cluster: Cluster, baseline_python: Path, workdir: Path) -> str:
-    path = run.geopackage(size)
+    path = run.working_copy(size, workdir)
     source = GeoPackageStore(path)
     url = cluster.create_database(f"scale_{size}")
     run.postgis(source, size, url)

@@ -52,11 +52,12 @@ class Reading:
         viewer = self.access.viewer(caller_of(request))
         wanted.query.published_only, wanted.query.owner = not viewer.staff, viewer.participant
         wanted.query.budget_s = self.read_budget_s
-        caching = await in_thread(self._caching, request, collection, viewer, output, output == "html")
-        if unchanged_for(request, caching):
-            return not_modified(caching)
         items_url = f"{self.pages.base()}/collections/{collection.name}/items"
-        document = await in_thread(
+        caching, document = await self._unless_held(
+            request,
+            collection,
+            viewer,
+            output,
             self._page_document,
             collection,
             wanted,
@@ -65,6 +66,8 @@ class Reading:
             viewer if output != "html" else Viewer(),
             output,
         )
+        if document is None:
+            return not_modified(caching)
         if output == "html":
             page = self._items_page(request, collection, document, query_params, wanted.query.offset)
             page.headers.update(caching)
@@ -126,10 +129,11 @@ class Reading:
         output = format_of(request, FEATURE_FORMATS)
         target = params.read_item(request.query_params)
         viewer = self.access.viewer(caller_of(request))
-        caching = await in_thread(self._caching, request, collection, viewer, output, output == "html")
-        if unchanged_for(request, caching):
-            return not_modified(caching)
-        document = await in_thread(
+        caching, document = await self._unless_held(
+            request,
+            collection,
+            viewer,
+            output,
             self.feature,
             collection,
             bodies.path_id(request, collection),
@@ -138,11 +142,23 @@ class Reading:
             False,
             output,
         )
+        if document is None:
+            return not_modified(caching)
         if output == "html":
             page = await self._item_page(request, collection, orjson.loads(orjson.dumps(document)))
             page.headers.update(caching)
             return page
         return features_response(document, target, output, caching)
+
+    async def _unless_held(self, request: Request, collection: Collection, viewer: Viewer, output: str, read, *args):
+        """The caching headers of a read and what read(*args) gives, or None when the client holds
+        the current version (one trip to a worker thread for both)."""
+
+        def work():
+            caching = self._caching(request, collection, viewer, output, output == "html")
+            return caching, None if unchanged_for(request, caching) else read(*args)
+
+        return await in_thread(work)
 
     def _caching(self, request: Request, collection: Collection, viewer: Viewer, output: str, page: bool) -> dict:
         """The caching headers of a read: private for token holders; for the public a strong ETag
