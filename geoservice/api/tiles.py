@@ -61,6 +61,8 @@ class TileCache:
 
 @dataclass
 class TileRoutes:
+    """The tile matrix sets, the tilesets of each collection and their tiles."""
+
     store: Store
     policy: Policy
     pages: Pages
