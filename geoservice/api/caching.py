@@ -16,7 +16,8 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 
 # Anyone may keep a public answer, and asks again (cheaply, with its ETag) before using it.
-SHARED = {"Cache-Control": "public, no-cache", "Vary": "Accept, Accept-Language, Authorization"}
+PUBLIC = "public, no-cache"
+SHARED = {"Cache-Control": PUBLIC, "Vary": "Accept, Accept-Language, Authorization"}
 SEPARATOR = "\x1f"
 KEPT = ("etag", "cache-control", "vary", "last-modified", "content-location")  # what a 304 repeats
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from geoservice.api.caching import unchanged
+from geoservice.api.caching import PUBLIC, unchanged
 from geoservice.api.threads import in_thread
 from geoservice.publish.downloads import Download, Downloads
 
@@ -32,7 +32,7 @@ class DownloadRoutes:
         headers = {
             "ETag": quoted,
             "Last-Modified": email.utils.formatdate(path.stat().st_mtime, usegmt=True),
-            "Cache-Control": "public, no-cache",
+            "Cache-Control": PUBLIC,
         }
         if unchanged(request, quoted, path.stat().st_mtime):
             return Response(status_code=304, headers=headers)

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from geoservice.api.bodies import number_id
-from geoservice.api.caching import body_etag, unchanged
+from geoservice.api.caching import PUBLIC, body_etag, unchanged
 from geoservice.api.http import HttpError
 from geoservice.api.rendering import Pages, refuse_unknown_parameters
 from geoservice.api.threads import in_thread
@@ -107,7 +107,7 @@ def _offset(request: Request) -> int:
 def _answer(request: Request, body: bytes, media_type: str, newest: dt.datetime | None, filename: str | None):
     """The document with its version headers, or 304 when the client holds it."""
     etag = body_etag(body)
-    headers = {"ETag": etag, "Cache-Control": "public, no-cache", "Vary": "Accept-Language"}
+    headers = {"ETag": etag, "Cache-Control": PUBLIC, "Vary": "Accept-Language"}
     modified = newest.timestamp() if newest else None
     if modified is not None:
         headers["Last-Modified"] = email.utils.formatdate(modified, usegmt=True)

@@ -101,7 +101,6 @@ class Reading:
         output: str,
     ) -> dict:
         """The FeatureCollection of a page: read, projected and linked (in a worker thread)."""
-        analysis.refresh(self.store, self.policy, collection.name)
         page, after = self._read_page(collection, wanted.query, output)
         page = self._exact_for(viewer, collection.name, page)
         target = crs.CRS84 if output == "jsonfg" else wanted.crs  # JSON-FG: CRS84 geometry, place in the CRS
@@ -152,9 +151,11 @@ class Reading:
 
     async def _unless_held(self, request: Request, collection: Collection, viewer: Viewer, output: str, read, *args):
         """The caching headers of a read and what read(*args) gives, or None when the client holds
-        the current version (one trip to a worker thread for both)."""
+        the current version (one trip to a worker thread for both, after bringing derived data up
+        to date)."""
 
         def work():
+            analysis.refresh(self.store, self.policy, collection.name)  # derived data is current first
             caching = self._caching(request, collection, viewer, output, output == "html")
             return caching, None if unchanged_for(request, caching) else read(*args)
 
@@ -166,7 +167,6 @@ class Reading:
         which shows related features too, the store's) and of all else it depends on."""
         if viewer.client:
             return private_headers(viewer)
-        analysis.refresh(self.store, self.policy, collection.name)
         version = self.store.last_change() if page else self.store.version(collection.name)
         language = self.pages.locale(request).language if page else ""
         etag = strong_etag(
@@ -208,7 +208,6 @@ class Reading:
         everything: bool = False,
         output: str = "json",
     ) -> dict:
-        analysis.refresh(self.store, self.policy, collection.name)
         page = self.store.get(
             collection.name, feature_id, published_only=not (everything or viewer.staff), owner=viewer.participant
         )

@@ -1,8 +1,8 @@
 """OGC API - Tiles: the tile matrix sets, each collection's tilesets and their vector tiles.
 
 Tiles are public: they show published features only (a tile matrix set, level, row or column not
-served is a 404), carry a strong ETag from the collection's
-version in the change log (304 without making the tile) and are kept in memory per version.
+served is a 404), carry a strong ETag from the collection's version in the change log (304
+without making the tile) and are kept in memory per version.
 """
 
 from __future__ import annotations
@@ -11,14 +11,13 @@ import collections
 import threading
 from dataclasses import dataclass, field
 
-import orjson
 import shapely
 from starlette.requests import Request
 from starlette.responses import Response
 
 from geoservice import __version__
 from geoservice.api.caching import SHARED, not_modified, strong_etag, unchanged
-from geoservice.api.http import HttpError
+from geoservice.api.http import HttpError, json_response
 from geoservice.api.rendering import Pages, collection_of, format_of, refuse_unknown_parameters
 from geoservice.api.threads import in_thread
 from geoservice.derived import analysis
@@ -70,15 +69,15 @@ class TileRoutes:
 
     async def matrix_sets(self, request: Request) -> Response:
         _json_asked(request)
-        return _json(tiles.matrix_sets(self.pages.base()))
+        return json_response(tiles.matrix_sets(self.pages.base()))
 
     async def matrix_set(self, request: Request) -> Response:
         _json_asked(request)
-        return _json(tiles.matrix_set(_scheme(request)))
+        return json_response(tiles.matrix_set(_scheme(request)))
 
     async def tilesets(self, request: Request) -> Response:
         _json_asked(request)
-        return _json(tiles.tilesets(collection_of(request), self.pages.base()))
+        return json_response(tiles.tilesets(collection_of(request), self.pages.base()))
 
     async def tileset(self, request: Request) -> Response:
         refuse_unknown_parameters(request, ("f",))
@@ -86,10 +85,10 @@ class TileRoutes:
         wanted = request.query_params.get("f", "json")
         if wanted == "tilejson":
             bounds = await in_thread(self._bounds_crs84, collection)
-            return _json(tiles.tilejson(collection, tiling, self.pages.base(), bounds))
+            return json_response(tiles.tilejson(collection, tiling, self.pages.base(), bounds))
         if wanted != "json":
             raise HttpError(400, "InvalidParameterValue", f"f: {wanted!r} is not offered here; use json or tilejson")
-        return _json(tiles.tileset(collection, tiling, self.pages.base()))
+        return json_response(tiles.tileset(collection, tiling, self.pages.base()))
 
     async def tile(self, request: Request) -> Response:
         refuse_unknown_parameters(request, ("f",))
@@ -98,20 +97,24 @@ class TileRoutes:
         collection, tiling = collection_of(request), _scheme(request)
         level, row, col = (_number(request, name) for name in ("level", "row", "col"))
         bounds = tiles.tile_bounds(tiling, level, row, col)
-        version = await in_thread(self._version, collection)
-        key = (collection.name, version, tiling.id, level, row, col)
-        headers = {"ETag": strong_etag(__version__, *key), **SHARED}
-        if unchanged(request, headers["ETag"]):
-            return not_modified(headers)
-        made = self.cache.get(key)
+        headers, made = await in_thread(self._tile_unless_held, request, collection, tiling, (level, row, col), bounds)
         if made is None:
-            made = await in_thread(tiles.tile, self.store, collection, tiling, bounds)
-            self.cache.put(key, made)
+            return not_modified(headers)
         return Response(made, media_type=tiles.MVT, headers=headers)
 
-    def _version(self, collection: Collection) -> int:
+    def _tile_unless_held(self, request: Request, collection: Collection, tiling, cell: tuple, bounds: tuple):
+        """The tile's caching headers, and the tile (from the cache or made now) unless the client
+        holds its current version (None)."""
         analysis.refresh(self.store, self.policy, collection.name)
-        return self.store.version(collection.name)
+        key = (collection.name, self.store.version(collection.name), tiling.id, *cell)
+        headers = {"ETag": strong_etag(__version__, *key), **SHARED}
+        if unchanged(request, headers["ETag"]):
+            return headers, None
+        made = self.cache.get(key)
+        if made is None:
+            made = tiles.tile(self.store, collection, tiling, bounds)
+            self.cache.put(key, made)
+        return headers, made
 
     def _bounds_crs84(self, collection: Collection) -> tuple | None:
         extent = self.store.extent(collection.name)
@@ -124,10 +127,6 @@ def _json_asked(request: Request) -> None:
     """Refuse parameters other than f, and formats other than JSON."""
     refuse_unknown_parameters(request, ("f",))
     format_of(request, ("json",))
-
-
-def _json(document: dict) -> Response:
-    return Response(orjson.dumps(document), media_type="application/json")
 
 
 def _scheme(request: Request) -> tiles.TilingScheme:

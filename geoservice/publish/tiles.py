@@ -110,10 +110,9 @@ def tile(store: Store, collection: Collection, tiling: TilingScheme, bounds: tup
         return made
     page = store.query(Query.every(collection.name, filters.intersects(area)))
     features = _in_tile(page.geometries, tiling.crs_uri, bounds)
+    numbered = collection.id_field == "id"  # otherwise the id is a property (a wijk's code)
     encoded = [
-        {"id": fid, "geometry": geometry, "properties": _tile_values(collection, properties)}
-        if collection.id_field == "id"
-        else {"geometry": geometry, "properties": _tile_values(collection, properties)}
+        {"geometry": geometry, "properties": _tile_values(collection, properties), **({"id": fid} if numbered else {})}
         for fid, geometry, properties in zip(page.ids, features, page.properties)
         if geometry is not None
     ]
@@ -159,11 +158,7 @@ def _in_tile(geometries: np.ndarray, crs_uri: str, bounds: tuple) -> list:
 
 def _tile_values(collection: Collection, properties: dict) -> dict:
     """The properties a tile carries: the simple ones (not lists or objects), those with a value."""
-    return {
-        f.name: properties[f.name]
-        for f in collection.queryable_fields
-        if properties.get(f.name) is not None and f.name in properties
-    }
+    return {f.name: properties[f.name] for f in collection.queryable_fields if properties.get(f.name) is not None}
 
 
 # -- metadata ----------------------------------------------------------------------------------
@@ -199,20 +194,22 @@ def tilesets(collection: Collection, base: str) -> dict:
     url = f"{base}/collections/{collection.name}/tiles"
     return {
         "links": [link(url, "self", "application/json", f"Vector tiles of {collection.name}")],
-        "tilesets": [_summary(collection, tiling, url) for tiling in SCHEMES.values()],
+        "tilesets": [_summary(collection, tiling, base) for tiling in SCHEMES.values()],
     }
 
 
-def _summary(collection: Collection, tiling: TilingScheme, url: str) -> dict:
+def _summary(collection: Collection, tiling: TilingScheme, base: str) -> dict:
+    """What a tileset is: its data type, CRS, tile matrix set and where its metadata is."""
     return {
         "title": f"{collection.name} ({tiling.id})",
         "dataType": "vector",
         "crs": tiling.crs_uri,
         **({"tileMatrixSetURI": tiling.tms.uri} if tiling.tms.uri else {}),
         "links": [
-            link(f"{url}/{tiling.id}", "self", "application/json", f"The tileset of {collection.name} in {tiling.id}"),
-            link(f"{url.rsplit('/collections/', 1)[0]}/tileMatrixSets/{tiling.id}", TILING_SCHEME,
-                 "application/json", f"The tile matrix set {tiling.id}"),
+            link(f"{base}/collections/{collection.name}/tiles/{tiling.id}", "self", "application/json",
+                 f"The tileset of {collection.name} in {tiling.id}"),
+            link(f"{base}/tileMatrixSets/{tiling.id}", TILING_SCHEME, "application/json",
+                 f"The tile matrix set {tiling.id}"),
         ],
     }  # fmt: skip
 
@@ -220,7 +217,7 @@ def _summary(collection: Collection, tiling: TilingScheme, url: str) -> dict:
 def tileset(collection: Collection, tiling: TilingScheme, base: str) -> dict:
     """A tileset's metadata: its tile matrix set, the URL template of its tiles and its one layer."""
     url = f"{base}/collections/{collection.name}/tiles/{tiling.id}"
-    summary = _summary(collection, tiling, url.rsplit("/", 1)[0])
+    summary = _summary(collection, tiling, base)
     template = {**link(f"{url}/{TEMPLATE}", "item", MVT, "A tile"), "templated": True}
     alternates = [link(f"{url}?f=tilejson", "alternate", "application/json", "TileJSON")] if _web(tiling) else []
     return {
