@@ -30,7 +30,6 @@ QUERIES = [
 
 def comparable(response) -> dict:
     document = orjson.loads(response.content)
-    document.pop("timeStamp", None)
     for feature in document.get("features", [document]):
         feature["properties"].pop("bijgewerkt", None)
     return document

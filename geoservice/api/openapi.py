@@ -282,7 +282,6 @@ def _collection_schemas(collection: Collection) -> dict:
                 "links": {"type": "array", "items": ref("schemas", "link")},
                 "numberMatched": {"type": "integer", "minimum": 0},
                 "numberReturned": {"type": "integer", "minimum": 0},
-                "timeStamp": {"type": "string", "format": "date-time"},
             },
         },
     }

@@ -3,7 +3,6 @@ with geometries written by shapely (vectorised) and passed through as JSON fragm
 
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import urlencode
 
 import numpy as np
@@ -85,7 +84,6 @@ def feature_collection(page: Page, feature_list: list[dict], links: list[dict]) 
         "type": "FeatureCollection",
         "numberMatched": page.number_matched,
         "numberReturned": len(feature_list),
-        "timeStamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "links": links,
         "features": feature_list,
     }
