@@ -1,5 +1,6 @@
-"""Map build benchmark: the time to build every map and the size of each file, for the demo data
-and for a data set ten times as dense (same boundaries, ten times the projects and proposals).
+"""Map build benchmark: the time to build every map, the size of each file and how many maps draw
+their features from the vector tiles (above `kaarten.tegels_vanaf` features), for the demo data and
+for a data set ten times as dense (same boundaries, ten times the projects and proposals).
 
     .venv/bin/python benchmarks/maps.py
 """
@@ -31,13 +32,14 @@ def measure(directory: Path, density: int) -> dict:
     seconds = time.perf_counter() - started
     sizes = {kind: [p.stat().st_size / 1e6 for p in written if p.parent.name == kind] for kind in ("wijk", "buurt")}
     city = next(p for p in written if p.name == "overzicht.html").stat().st_size / 1e6
-    return {"maps": len(written), "seconds": seconds, "city": city, "wijk": sizes["wijk"], "buurt": sizes["buurt"]}
+    tiled = sum("L.vectorGrid.protobuf" in p.read_text(encoding="utf-8") for p in written)
+    return {"maps": len(written), "tiled": tiled, "seconds": seconds, "city": city, **sizes}
 
 
 def row(name: str, result: dict) -> str:
     wijk, buurt = result["wijk"], result["buurt"]
     return (
-        f"| {name} | {result['maps']} | {result['seconds']:.1f} s | {result['city']:.2f} MB | "
+        f"| {name} | {result['maps']} | {result['tiled']} | {result['seconds']:.1f} s | {result['city']:.2f} MB | "
         f"{statistics.median(wijk):.2f} / {max(wijk):.2f} MB | "
         f"{statistics.median(buurt):.3f} / {max(buurt):.3f} MB |"
     )
@@ -45,8 +47,9 @@ def row(name: str, result: dict) -> str:
 
 def main() -> None:
     lines = [
-        "| data set | maps | build time | city map | wijk map (median / largest) | buurt map (median / largest) |",
-        "|---|---|---|---|---|---|",
+        "| data set | maps | from tiles | build time | city map | wijk map (median / largest) "
+        "| buurt map (median / largest) |",
+        "|---|---|---|---|---|---|---|",
     ]
     with tempfile.TemporaryDirectory() as folder:
         for name, density in DATA_SETS.items():

@@ -5,27 +5,36 @@ import html
 import json
 import re
 import time
+from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from conftest import HOSTILE, POLICY, Visit, serving
 
 from geoservice.domain.policy import Policy
-from geoservice.publish import maps
+from geoservice.publish import follower, maps
 from geoservice.store import Query
 
-# Every feature drawn on the map, by layer and id (markers inside clusters included).
+# Every feature drawn on the map, by layer and id (markers inside clusters included, and the
+# features drawn on the tiles of vector tile layers).
 DRAWN = """() => {
   const map = Object.values(window).find(v => v instanceof L.Map);
   const seen = {project: new Set(), voorstel: new Set(), koppelkans: new Set()};
+  const add = p => { if (p && seen[p.laag]) seen[p.laag].add(p.id); };
   const walk = layer => {
-    const p = layer.feature && layer.feature.properties;
-    if (p && seen[p.laag]) seen[p.laag].add(p.id);
+    add(layer.feature && layer.feature.properties);
+    Object.entries(layer._vectorTiles || {}).filter(([key]) => layer._tiles[key]).forEach(([, tile]) => {
+      Object.values(tile._features).forEach(drawn => add(drawn.feature.properties));
+    });
     if (layer.getLayers) layer.getLayers().forEach(walk);
   };
   map.eachLayer(walk);
   return Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, v.size]));
 }"""
+# Whether every vector tile layer has all its tiles in view.
+TILES_LOADED = """() => !L.VectorGrid || Object.values(window).filter(v => v instanceof L.VectorGrid).every(grid =>
+  Object.keys(grid._tiles).length > 0 && Object.values(grid._tiles).every(tile => tile.loaded))"""
 
 
 class MapVisit(Visit):
@@ -33,9 +42,13 @@ class MapVisit(Visit):
 
     def open(self, url: str) -> dict:
         self.page.goto(url, wait_until="load")
-        drawn = self.page.evaluate(DRAWN)
+        drawn = self.drawn()
         self.context.close()
         return drawn
+
+    def drawn(self) -> dict:
+        self.page.wait_for_function(TILES_LOADED)
+        return self.page.evaluate(DRAWN)
 
 
 def _matched(server, collection: str, key: str, code: str) -> int:
@@ -103,6 +116,85 @@ def test_user_text_is_shown_as_text_and_runs_nothing(mapped, browser):
     assert page.locator("img[src='x']").count() == 0
     visit.context.close()
     assert not visit.dialogs and not visit.errors
+
+
+@pytest.fixture(scope="module")
+def tiled(mapped, tmp_path_factory):
+    """The maps of `mapped` with every map drawing its features from the vector tiles, served."""
+    _, store, _ = mapped
+    directory = tmp_path_factory.mktemp("tiled")
+    settings = yaml.safe_load(Path(POLICY).read_text(encoding="utf-8"))
+    settings["kaarten"]["tegels_vanaf"] = 0
+    policy = directory / "wijkplan.yml"
+    policy.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    follower.rebuild(store, Policy.load(policy), directory / "maps")
+    with serving(store.location, directory, policy=policy, maps=directory / "maps") as server:
+        yield server, store, directory / "maps"
+
+
+def _hostile_proposal(store) -> tuple[int, str]:
+    fid = store.query(Query("voorstellen", limit=10_000)).ids[-1]
+    return fid, store.get("voorstellen", fid).properties[0]["buurtcode"]
+
+
+def test_maps_drawn_from_tiles_draw_what_the_api_holds_and_hold_no_features(tiled, browser):
+    server, store, directory = tiled
+    areas = [(None, None, None), *_pages(store)[:9], *_pages(store)[9::4]]  # the city, every wijk, some buurten
+    for kind, key, code in areas:
+        path = f"{kind}/{code}.html" if kind else "overzicht.html"
+        assert '"laag": "project"' not in (directory / path).read_text()
+        visit = MapVisit(browser, server)
+        drawn = visit.open(f"{server.url}/maps/{path}")
+        expected = {
+            laag: _matched(server, collection, key, code) if key else _matched(server, collection, "f", "json")
+            for laag, collection in maps.COLLECTION_OF.items()
+        }
+        assert drawn == expected, path
+        assert not visit.errors and not visit.foreign and not visit.dialogs, (path, visit.errors, visit.foreign)
+
+
+def test_a_click_on_a_feature_from_the_tiles_opens_its_popup_with_text_as_text(tiled, browser):
+    server, store, _ = tiled
+    fid, buurt = _hostile_proposal(store)
+    visit = MapVisit(browser, server)
+    page = visit.page
+    page.goto(f"{server.url}/maps/buurt/{buurt}.html", wait_until="load")
+    visit.drawn()
+    x, y = page.evaluate(
+        """(fid) => {
+      const grid = Object.values(window).find(v => v instanceof L.VectorGrid && v._url.includes("voorstellen"));
+      for (const [key, tile] of Object.entries(grid._vectorTiles)) {
+        const drawn = grid._tiles[key] && tile._features[fid];
+        if (drawn) {
+          const box = tile.getContainer().getBoundingClientRect();
+          return [box.left + drawn.feature._point.x, box.top + drawn.feature._point.y];
+        }
+      }
+    }""",
+        fid,
+    )
+    page.mouse.click(x, y)
+    popup = page.locator(".leaflet-popup-content")
+    assert HOSTILE in popup.inner_text() and page.locator("img[src='x']").count() == 0
+    assert popup.locator("a").first.get_attribute("href") == f"../../collections/voorstellen/items/{fid}?f=html"
+    visit.context.close()
+    assert not visit.dialogs and not visit.errors
+
+
+def test_the_phase_filter_hides_projects_drawn_from_tiles(tiled, browser):
+    server, _, _ = tiled
+    visit = MapVisit(browser, server)
+    page = visit.page
+    page.goto(f"{server.url}/maps/overzicht.html", wait_until="load")
+    page.evaluate("() => { document.querySelector('.wijkplan-fasen').open = true; }")
+    for box in page.locator(".wijkplan-fasen input").all():
+        if box.get_attribute("value") != "gepland":
+            box.uncheck()
+    page.wait_for_timeout(200)
+    drawn = visit.drawn()
+    visit.context.close()
+    assert drawn["project"] == _matched(server, "projecten", "fase", "gepland") > 0
+    assert drawn["voorstel"] == _matched(server, "voorstellen", "f", "json")
 
 
 def test_the_page_has_scale_legend_attribution_and_dutch_layer_names(mapped):

@@ -52,6 +52,7 @@ class Wijkbudget:
 @dataclass(frozen=True)
 class Maps:
     ondergrond: str = "pdok"  # the base map: pdok (BRT-Achtergrondkaart) or osm (OpenStreetMap)
+    tegels_vanaf: int = 2000  # a map with more features than this draws them from the vector tiles
 
 
 @dataclass(frozen=True)

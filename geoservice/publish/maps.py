@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import os
 import re
 import tempfile
@@ -20,17 +21,21 @@ from urllib.parse import quote
 import folium
 import numpy as np
 import shapely
-from folium.plugins import MarkerCluster
+from folium.plugins import MarkerCluster, VectorGridProtobuf
 from folium.utilities import JsCode
 from tqdm import tqdm
 
 from geoservice.derived import analysis
 from geoservice.domain.model import FASEN, STATUSSEN, SUPPORTABLE, THEMAS
-from geoservice.domain.policy import Policy
+from geoservice.domain.policy import Maps, Policy
 from geoservice.query import crs
 from geoservice.store import Page, Query, Store
 
-STATIC = {"leaflet": "node_modules/leaflet/dist", "markercluster": "node_modules/leaflet.markercluster/dist"}
+STATIC = {
+    "leaflet": "node_modules/leaflet/dist",
+    "markercluster": "node_modules/leaflet.markercluster/dist",
+    "vectorgrid": "node_modules/leaflet.vectorgrid/dist",
+}
 BASE_MAPS = {
     "pdok": (
         "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png",
@@ -55,6 +60,7 @@ KOPPELKANS_COLOUR = "#ff006e"
 SIMPLIFY_M = 1.0  # geometry detail kept, in metres: about a pixel when zoomed in on a street
 DECIMALS = 5  # CRS84 degrees: about 1 m
 SAFE_CODE = re.compile(r"[A-Za-z0-9_-]+")
+MAP_DEFAULTS = Maps()
 
 
 def _geometries(page, tolerance: float = SIMPLIFY_M) -> list[dict]:
@@ -65,14 +71,6 @@ def _geometries(page, tolerance: float = SIMPLIFY_M) -> list[dict]:
 
 def _features(page, properties: list[dict]) -> list[dict]:
     return [{"type": "Feature", "geometry": g, "properties": p} for g, p in zip(_geometries(page), properties)]
-
-
-def _popup(title: str, lines: list[tuple[str, object]]) -> str:
-    """Popup HTML, every value escaped (the page adds the links to the item in the API)."""
-    rows = "".join(
-        f"<br>{html.escape(label)}: {html.escape(str(value))}" for label, value in lines if value not in (None, "")
-    )
-    return f"<b>{html.escape(title)}</b>{rows}"
 
 
 @dataclass
@@ -136,20 +134,26 @@ def areas(layers: Layers) -> list[Area]:
     ]
 
 
-def render(layers: Layers, area: Area, base_map: str = "pdok") -> str:
-    """The HTML page of one area's map."""
+def render(layers: Layers, area: Area, settings: Maps = MAP_DEFAULTS) -> str:
+    """The HTML page of one area's map: its features in the page, or above settings.tegels_vanaf
+    features drawn from the service's vector tiles."""
     key = {"stad": None, "wijk": "wijkcode", "buurt": "buurtcode"}[area.kind]
     projects, proposals, koppelkansen = (
         layers.part(page, key, area.code) for page in (layers.projects, layers.proposals, layers.koppelkansen)
     )
+    root = "../" * area.depth
     static = "../" * (area.depth - 1) + "static"
-    fmap = _base(base_map, static)
+    fmap = _base(settings.ondergrond, static)
     _boundaries(fmap, layers, area)
-    groups = _project_layers(fmap, projects, area.depth)
-    _proposal_layers(fmap, proposals, area.depth, static)
-    _koppelkans_layer(fmap, koppelkansen, area.depth)
+    _feature_script(fmap, area, key)
+    if len(projects.ids) + len(proposals.ids) + len(koppelkansen.ids) > settings.tegels_vanaf:
+        groups, grids = [], _tile_layers(fmap, root, static)
+    else:
+        groups, grids = _project_layers(fmap, projects), []
+        _proposal_layers(fmap, proposals, static)
+        _koppelkans_layer(fmap, koppelkansen)
     folium.LayerControl(collapsed=True).add_to(fmap)  # a button that opens the layer list (tap, hover, keyboard)
-    _phase_filter(fmap, groups)
+    _phase_filter(fmap, groups, grids)
     _legend(fmap)
     _page_style(fmap)
     _compact_on_phones(fmap)
@@ -200,97 +204,139 @@ def _boundaries(fmap: folium.Map, layers: Layers, area: Area) -> None:
 
 
 COLLECTION_OF = {"project": "projecten", "voorstel": "voorstellen", "koppelkans": "koppelkansen"}
-
-
-def _bind(depth: int) -> JsCode:
-    """Popups (with links to the item as HTML and GeoJSON) and tooltips of each feature."""
-    return JsCode(f"""function (feature, layer) {{
-      var p = feature.properties;
-      var url = "{"../" * depth}collections/" + {COLLECTION_OF}[p.laag] + "/items/" + encodeURIComponent(p.id);
-      layer.bindPopup(p.popup + '<br><a href="' + url + '?f=html" target="_top">details</a> · <a href="'
-                      + url + '?f=json" target="_top">GeoJSON</a>');
-      layer.bindTooltip(p.label);
-    }}""")
-
-
-def _project_layers(fmap: folium.Map, projects, depth: int) -> list[folium.GeoJson]:
-    """A layer per planjaar, coloured by thema."""
-    properties = [
-        {
-            "laag": "project",
-            "id": fid,
-            "fase": p["fase"],
-            "thema": p["thema"],
-            "label": html.escape(p["titel"]),
-            "popup": _popup(
-                p["titel"],
-                [
-                    ("Thema", p["thema"]),
-                    ("Fase", p["fase"]),
-                    ("Planjaar", p["planjaar"]),
-                    ("Periode", f"{p['start']} – {p['eind']}"),
-                    ("Inspraak tot", p["inspraak_tot"]),
-                ],
-            ),
+# What a popup shows under the feature's title: a label and the fields it joins (with a dash).
+POPUP_LINES = {
+    "project": [["Thema", "thema"], ["Fase", "fase"], ["Planjaar", "planjaar"], ["Periode", "start", "eind"],
+                ["Inspraak tot", "inspraak_tot"]],
+    "voorstel": [["Status", "status"], ["Categorie", "categorie"], ["Ingediend", "ingediend"], ["Steun", "steun"],
+                 ["Reacties", "reacties"]],
+    "koppelkans": [["Soort", "soort"], ["Planjaar", "planjaar"], ["Tussenliggende jaren", "tussenliggende_jaren"],
+                   ["Afstand (m)", "afstand_m"]],
+}  # fmt: skip
+# How each layer is drawn: a colour (or one per value of a field) and the rest of its style.
+LOOKS = {
+    "project": {"by": "thema", "colours": THEMA_COLOURS, "style": {"weight": 5, "opacity": 0.85, "fillOpacity": 0.35,
+                                                                   "radius": 7}},
+    "voorstel": {"by": "status", "colours": STATUS_COLOURS, "style": {"weight": 3, "opacity": 1, "fillOpacity": 0.7,
+                                                                      "radius": 6}},
+    "koppelkans": {"colour": KOPPELKANS_COLOUR, "style": {"weight": 4, "dashArray": "6 4", "fillOpacity": 0.15,
+                                                          "radius": 11}},
+}  # fmt: skip
+# The page's `wijkplan` object (SPEC: the page's settings as JSON).
+FEATURE_SCRIPT = """
+    var wijkplan = (function (spec) {
+      function text(value) {
+        return String(value).replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; });
+      }
+      function shown(value) { return /^\\d{4}-\\d\\d-\\d\\dT/.test(value) ? value.slice(0, 10) : value; }
+      function popup(p) {
+        var rows = spec.lines[p.laag].map(function (line) {
+          var values = line.slice(1).map(function (f) { return p[f]; })
+            .filter(function (v) { return v !== undefined && v !== null && v !== ""; });
+          return values.length ? "<br>" + text(line[0]) + ": " + text(values.map(shown).join(" – ")) : "";
+        }).join("");
+        var url = spec.root + "collections/" + spec.collections[p.laag] + "/items/" + encodeURIComponent(p.id);
+        return "<b>" + text(p.titel) + "</b>" + rows + '<br><a href="' + url + '?f=html" target="_top">details</a>'
+          + ' · <a href="' + url + '?f=json" target="_top">GeoJSON</a>';
+      }
+      var self = {
+        fasen: null,  // the phases of projects shown (null: all)
+        popup: popup,
+        bind: function (feature, layer) {
+          layer.bindPopup(popup(feature.properties));
+          layer.bindTooltip(text(feature.properties.titel));
+        },
+        tiled: function (feature, laag) {  // a tile's feature, known by its layer and id
+          var p = feature.properties;
+          p.laag = laag;
+          p.id = feature.id !== undefined ? feature.id : p.code;
+          return p.id;
+        },
+        drawn: function (p) {
+          return (!spec.area || p[spec.area[0]] === spec.area[1])
+            && (p.laag !== "project" || !self.fasen || self.fasen.indexOf(p.fase) >= 0);
+        },
+        style: function (p) {
+          var look = spec.looks[p.laag], colour = look.by ? look.colours[p[look.by]] : look.colour;
+          return Object.assign({color: colour, fillColor: colour, fill: true}, look.style);
+        },
+        hit: function (grids, point) {  // the topmost feature the tiles in view draw at a point
+          var found = null;
+          grids.forEach(function (grid) {
+            Object.keys(grid._vectorTiles).filter(function (key) { return grid._tiles[key]; }).forEach(function (key) {
+              var tile = grid._vectorTiles[key], at = point.subtract(tile.getOffset());
+              Object.values(tile._features).forEach(function (drawn) {
+                if (!drawn.feature._pxBounds) drawn.feature.makeInteractive();
+                if (drawn.feature._containsPoint(at)) found = drawn.feature;
+              });
+            });
+          });
+          return found;
         }
-        for fid, p in zip(projects.ids, projects.properties)
-    ]
-    features = _features(projects, properties)
+      };
+      return self;
+    })(SPEC);"""
+
+
+def _feature_script(fmap: folium.Map, area: Area, key: str | None) -> None:
+    """The page's `wijkplan` object, made before the map: how features look, what is drawn (the
+    area's own features, projects in the phases shown) and their popups and tooltips, in which
+    every value is escaped."""
+    spec = {
+        "root": "../" * area.depth,
+        "collections": COLLECTION_OF,
+        "lines": POPUP_LINES,
+        "looks": LOOKS,
+        "area": [key, area.code] if key else None,
+    }
+    made = FEATURE_SCRIPT.replace("SPEC", json.dumps(spec).replace("<", "\\u003c"))
+    fmap.get_root().script.add_child(folium.Element(made))
+
+
+def _shown(laag: str, page) -> list[dict]:
+    """What a feature in the page carries: its layer and id, title, and what its popup shows."""
+    fields = {"titel", *(f for line in POPUP_LINES[laag] for f in line[1:])}
+    return [{"laag": laag, "id": fid, **{f: p[f] for f in fields}} for fid, p in zip(page.ids, page.properties)]
+
+
+def _styler(laag: str):
+    """A folium style function of a layer: its look, lines not filled."""
+    look = LOOKS[laag]
+
+    def style(feature: dict) -> dict:
+        colour = look["colours"][feature["properties"][look["by"]]] if "by" in look else look["colour"]
+        filled = "LineString" not in feature["geometry"]["type"]
+        return {"color": colour, "fillColor": colour, "fill": filled, **look["style"]}
+
+    return style
+
+
+def _in_page(laag: str, features: list[dict], **options) -> folium.GeoJson:
+    """A layer of features held in the page."""
+    bind = JsCode("function (feature, layer) { wijkplan.bind(feature, layer); }")
+    return folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        style_function=_styler(laag),
+        on_each_feature=bind,
+        marker=folium.CircleMarker(),
+        **options,
+    )
+
+
+def _project_layers(fmap: folium.Map, projects) -> list[folium.GeoJson]:
+    """A layer per planjaar, coloured by thema."""
+    features = _features(projects, _shown("project", projects))
     years = sorted({p["planjaar"] for p in projects.properties})
     layers = []
     for year in years:
         chosen = [f for f, p in zip(features, projects.properties) if p["planjaar"] == year]
-        layer = folium.GeoJson(
-            {"type": "FeatureCollection", "features": chosen},
-            name=f"Projecten {year}",
-            style_function=_project_style,
-            on_each_feature=_bind(depth),
-            marker=folium.CircleMarker(radius=7),
-        )
-        layer.add_to(fmap)
-        layers.append(layer)
+        layers.append(_in_page("project", chosen, name=f"Projecten {year}").add_to(fmap))
     return layers
 
 
-def _project_style(feature: dict) -> dict:
-    colour = THEMA_COLOURS[feature["properties"]["thema"]]
-    return {
-        "color": colour,
-        "fillColor": colour,
-        "fill": _area_or_point(feature),
-        "weight": 5,
-        "opacity": 0.85,
-        "fillOpacity": 0.35,
-    }
-
-
-def _area_or_point(feature: dict) -> bool:
-    """Whether a feature's shape has an inside to fill (a line has none)."""
-    return "LineString" not in feature["geometry"]["type"]
-
-
-def _proposal_layers(fmap: folium.Map, proposals, depth: int, static: str) -> None:
+def _proposal_layers(fmap: folium.Map, proposals, static: str) -> None:
     """Published proposals coloured by status: points clustered, lines and areas as they are."""
-    properties = [
-        {
-            "laag": "voorstel",
-            "id": fid,
-            "status": p["status"],
-            "label": html.escape(p["titel"]),
-            "popup": _popup(
-                p["titel"],
-                [
-                    ("Status", p["status"]),
-                    ("Categorie", p["categorie"]),
-                    ("Ingediend", (p["ingediend"] or "")[:10]),
-                    ("Steun", p["steun"]),
-                    ("Reacties", p["reacties"]),
-                ],
-            ),
-        }
-        for fid, p in zip(proposals.ids, proposals.properties)
-    ]
-    features = _features(proposals, properties)
+    features = _features(proposals, _shown("voorstel", proposals))
     points = [f for f in features if f["geometry"]["type"] == "Point"]
     others = [f for f in features if f["geometry"]["type"] != "Point"]
     cluster = MarkerCluster(name="Voorstellen (punten)", options={"maxClusterRadius": 40})
@@ -300,75 +346,55 @@ def _proposal_layers(fmap: folium.Map, proposals, depth: int, static: str) -> No
         ("markercluster_default_css", f"{static}/markercluster/MarkerCluster.Default.css"),
     ]
     cluster.add_to(fmap)
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": points},
-        style_function=_proposal_style,
-        on_each_feature=_bind(depth),
-        marker=folium.CircleMarker(radius=6),
-        control=False,
-    ).add_to(cluster)
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": others},
-        name="Voorstellen (lijnen en vlakken)",
-        style_function=_proposal_style,
-        on_each_feature=_bind(depth),
-    ).add_to(fmap)
+    _in_page("voorstel", points, control=False).add_to(cluster)
+    _in_page("voorstel", others, name="Voorstellen (lijnen en vlakken)").add_to(fmap)
 
 
-def _proposal_style(feature: dict) -> dict:
-    colour = STATUS_COLOURS[feature["properties"]["status"]]
-    return {
-        "color": colour,
-        "fillColor": colour,
-        "fill": _area_or_point(feature),
-        "weight": 3,
-        "opacity": 1,
-        "fillOpacity": 0.7,
-    }
+def _koppelkans_layer(fmap: folium.Map, koppelkansen) -> None:
+    features = _features(koppelkansen, _shown("koppelkans", koppelkansen))
+    _in_page("koppelkans", features, name="Koppelkansen").add_to(fmap)
 
 
-def _koppelkans_layer(fmap: folium.Map, koppelkansen, depth: int) -> None:
-    properties = [
-        {
-            "laag": "koppelkans",
-            "id": code,
-            "label": html.escape(p["titel"]),
-            "popup": _popup(
-                p["titel"],
-                [
-                    ("Soort", p["soort"]),
-                    ("Planjaar", p["planjaar"]),
-                    ("Tussenliggende jaren", p["tussenliggende_jaren"]),
-                    ("Afstand (m)", p["afstand_m"]),
-                ],
-            ),
-        }
-        for code, p in zip(koppelkansen.ids, koppelkansen.properties)
-    ]
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": _features(koppelkansen, properties)},
-        name="Koppelkansen",
-        on_each_feature=_bind(depth),
-        marker=folium.CircleMarker(radius=11),
-        style_function=lambda f: {
-            "color": KOPPELKANS_COLOUR,
-            "weight": 4,
-            "dashArray": "6 4",
-            "fillColor": KOPPELKANS_COLOUR,
-            "fillOpacity": 0.15,
-        },
-    ).add_to(fmap)
+def _tile_layers(fmap: folium.Map, root: str, static: str) -> list[VectorGridProtobuf]:
+    """Projects, proposals and koppelkansen drawn from the service's vector tiles (WebMercatorQuad),
+    each the area's own only; a click on the map opens the popup of the topmost feature there (the
+    tiles of each layer would hide the layers under it from the pointer)."""
+    grids = []
+    for laag, collection in COLLECTION_OF.items():
+        options = f"""{{
+          rendererFactory: L.canvas.tile, maxNativeZoom: 20,
+          getFeatureId: function (feature) {{ return wijkplan.tiled(feature, "{laag}"); }},
+          vectorTileLayerStyles: {{
+            "{collection}": function (p) {{ return wijkplan.drawn(p) ? wijkplan.style(p) : []; }}
+          }}
+        }}"""
+        url = f"{root}collections/{collection}/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}"
+        grid = VectorGridProtobuf(url, collection.capitalize(), options)
+        grid.default_js = [("vectorgrid", f"{static}/vectorgrid/Leaflet.VectorGrid.bundled.min.js")]
+        grids.append(grid.add_to(fmap))
+    script = f"""
+    document.addEventListener("DOMContentLoaded", function () {{
+      var map = {fmap.get_name()}, grids = [{", ".join(g.get_name() for g in grids)}];
+      map.on("click", function (e) {{
+        var shape = wijkplan.hit(grids, e.layerPoint);
+        if (shape) L.popup().setLatLng(e.latlng).setContent(wijkplan.popup(shape.properties)).openOn(map);
+      }});
+    }});"""
+    fmap.get_root().script.add_child(folium.Element(script))
+    return grids
 
 
-def _phase_filter(fmap: folium.Map, groups: list[folium.GeoJson]) -> None:
-    """A control with a checkbox per fase that shows or hides the projects in it."""
+def _phase_filter(fmap: folium.Map, groups: list[folium.GeoJson], grids: list[VectorGridProtobuf]) -> None:
+    """A control with a checkbox per fase that shows or hides the projects in it (in the layers
+    the page holds, and in those drawn from tiles)."""
     names = ", ".join(g.get_name() for g in groups)
+    grid_names = ", ".join(g.get_name() for g in grids)
     boxes = "".join(
         f'<label style="display: block"><input type="checkbox" value="{f}" checked> {f}</label>' for f in FASEN
     )
     script = f"""
     document.addEventListener("DOMContentLoaded", function () {{
-      var layers = [{names}];
+      var layers = [{names}], grids = [{grid_names}];
       var all = layers.map(function (l) {{ return l.getLayers(); }});
       var control = L.control({{position: "topleft"}});
       control.onAdd = function () {{
@@ -378,6 +404,8 @@ def _phase_filter(fmap: folium.Map, groups: list[folium.GeoJson]) -> None:
         L.DomEvent.disableClickPropagation(div);
         div.addEventListener("change", function () {{
           var shown = Array.from(div.querySelectorAll("input:checked")).map(function (i) {{ return i.value; }});
+          wijkplan.fasen = shown;
+          grids.forEach(function (grid) {{ grid.redraw(); }});
           layers.forEach(function (layer, n) {{
             layer.clearLayers();
             all[n].forEach(function (f) {{
@@ -525,7 +553,7 @@ def build(
     chosen = [a for a in areas(layers) if only is None or a.code is None or a.code in only]
     written = []
     for area in tqdm(chosen, desc="kaarten", unit="kaart", disable=not progress):
-        written.append(write_whole(directory / area.path, render(layers, area, policy.kaarten.ondergrond)))
+        written.append(write_whole(directory / area.path, render(layers, area, policy.kaarten)))
     write_whole(directory / "index.html", index(layers, policy.kaarten.ondergrond))
     return written
 
