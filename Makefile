@@ -18,10 +18,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BENCH_VENV := .venv-bench
 SIZES ?= 100000,1000000
 SCALE_SIZES ?= 100000
+NATIONAL ?= 10000000
 # Test processes side by side (each starts its own PostgreSQL cluster); 1 runs the suite in one.
 TEST_WORKERS ?= 2
 
-.PHONY: run test lint setup system-packages demo maps lock clean benchmark benchmark-scale benchmark-maps benchmark-stalling benchmark-pages benchmark-webhooks
+.PHONY: run test lint setup system-packages demo maps lock clean benchmark benchmark-scale benchmark-national benchmark-maps benchmark-stalling benchmark-pages benchmark-webhooks
 
 run: setup $(STORE) $(MAPS)
 	$(BIN)/geoservice --store $(STORE) serve --host $(HOST) --port $(PORT)
@@ -75,6 +76,10 @@ benchmark: setup system-packages $(BENCH_VENV)/.installed
 benchmark-scale: setup system-packages $(BENCH_VENV)/.installed
 	@$(call apt-install,wrk)
 	$(BIN)/python benchmarks/scale.py --sizes $(SCALE_SIZES) --baseline-python $(BENCH_VENV)/bin/python
+
+# Ten million projects on PostGIS, built once and kept in benchmarks/data/national/.
+benchmark-national: setup system-packages
+	$(BIN)/python benchmarks/national.py --size $(NATIONAL)
 
 # Build time and file sizes of all maps, for the demo data and a data set ten times as dense.
 benchmark-maps: setup

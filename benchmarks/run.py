@@ -379,7 +379,7 @@ def report(sizes: str, baseline_python: Path, run_size, heading: str, name: str)
     """run_size(size, cluster, baseline_python, workdir) for each size, with a throwaway PostgreSQL
     cluster; the sections printed and written to benchmarks/<name>."""
     cluster = Cluster().start()
-    sections = [f"Run {dt.datetime.now():%Y-%m-%d %H:%M} on {_machine()}; {heading}"]
+    sections = [f"Run {dt.datetime.now():%Y-%m-%d %H:%M} on {machine()}; {heading}"]
     try:
         with tempfile.TemporaryDirectory() as workdir:
             for size in (int(s) for s in sizes.split(",")):
@@ -391,7 +391,7 @@ def report(sizes: str, baseline_python: Path, run_size, heading: str, name: str)
     print(text)
 
 
-def _machine() -> str:
+def machine() -> str:
     lines = Path("/proc/cpuinfo").read_text().splitlines()
     cpu = next((line.split(":")[1].strip() for line in lines if line.startswith("model name")), "?")
     return f"{cpu}, {sum(line.startswith('processor') for line in lines)} cores"

@@ -39,8 +39,13 @@ def free_port() -> int:
 class Cluster:
     """initdb, pg_ctl start ... stop, and databases made from templates."""
 
-    def __init__(self):
-        self.directory = Path(tempfile.mkdtemp(prefix="wijkplan-pg-"))
+    def __init__(self, kept: Path | None = None):
+        """A throwaway cluster, or with kept: the cluster in that folder, made there once and left
+        there when stopped (a benchmark's large data set)."""
+        self.kept = kept
+        if kept:
+            kept.mkdir(parents=True, exist_ok=True)
+        self.directory = kept or Path(tempfile.mkdtemp(prefix="wijkplan-pg-"))
         self.port = free_port()
         self._as_postgres = os.geteuid() == 0
         if self._as_postgres:
@@ -53,6 +58,13 @@ class Cluster:
 
     def start(self) -> Cluster:
         data = self.directory / "data"
+        if not (data / "PG_VERSION").exists():
+            self._init(data)
+        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"
+        self._run(str(BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(self.directory / "log"), "-w", "start")
+        return self
+
+    def _init(self, data: Path) -> None:
         self._run(
             str(BIN / "initdb"),
             "-D",
@@ -66,11 +78,11 @@ class Cluster:
             "--locale=C",
             "--no-sync",
         )
-        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"
-        self._run(str(BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(self.directory / "log"), "-w", "start")
-        return self
 
     def stop(self) -> None:
+        if self.kept:  # a clean shutdown: the data stays for the next run
+            self._run(str(BIN / "pg_ctl"), "-D", str(self.directory / "data"), "-m", "fast", "-w", "stop")
+            return
         try:
             self._run(str(BIN / "pg_ctl"), "-D", str(self.directory / "data"), "-m", "immediate", "-w", "stop")
         finally:

@@ -1,0 +1,171 @@
+"""Benchmark at national scale: ten million projects on PostGIS (about what 340 municipalities
+would hold), served by the service with one worker.
+
+The data set is built once and kept aside in benchmarks/data/national/ (a PostgreSQL cluster of its
+own, started and stopped by each run): the 1M projects of `make benchmark` copied in, then copied
+nine times more within the municipality (each copy moved a few metres, with ids of its own), the
+indexes rebuilt and the table analysed. Measured: first page, a bbox holding about 1 000 projects,
+a CQL2 filter, a single item (median of 15, one client), a vector tile at level 14 cold and warm,
+the rate of a whole-layer download at limit 1000 (following next links for a minute), and the
+server's peak RSS.
+
+    make benchmark-national                  # 10M
+    make benchmark-national NATIONAL=2000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import httpx
+import morecantile
+import psycopg
+import run
+import servers
+import synthetic
+from pgcluster import Cluster
+
+from geoservice.participation.tokens import Tokens
+from geoservice.query import crs
+from geoservice.store import GeoPackageStore, changes, open_store
+
+HERE = Path(__file__).resolve().parent
+BASE = 1_000_000  # the data set of `make benchmark` the national one is made of
+SHIFT_M = 7  # each copy lies this much further east and north than the one before
+DOWNLOAD_S = 60
+
+
+def national(cluster: Cluster, size: int) -> str:
+    """The database of size projects, built when it is not there yet; its URL."""
+    name = f"national_{size}"
+    url = cluster.url(name)
+    with psycopg.connect(cluster.url(), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    if exists:
+        return url
+    source = GeoPackageStore(run.geopackage(BASE))
+    build = f"{name}_building"  # renamed when whole: an interrupted build is started again
+    cluster.drop_database(build)
+    run.postgis(source, BASE, cluster.create_database(build))
+    _copies(cluster.url(build), size // BASE)
+    with psycopg.connect(cluster.url(), autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{build}" RENAME TO "{name}"')
+    return url
+
+
+def _copies(url: str, times: int) -> None:
+    """The projects copied times - 1 more, each copy moved and numbered after the ones before."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SET search_path TO wijkplan, public")
+        columns = [
+            row[0]
+            for row in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'wijkplan' "
+                "AND table_name = 'projecten' ORDER BY ordinal_position"
+            )
+        ]
+        names = ", ".join(f'"{c}"' for c in columns)
+        for copy in range(1, times):
+            moved = {"fid": f"fid + {copy * BASE}", "geom": f"ST_Translate(geom, {copy * SHIFT_M}, {copy * SHIFT_M})",
+                     "titel": f"'Project ' || (fid + {copy * BASE})"}  # fmt: skip
+            chosen = ", ".join(moved.get(c, f'"{c}"') for c in columns)
+            started = time.perf_counter()
+            conn.execute(f"INSERT INTO projecten ({names}) SELECT {chosen} FROM projecten WHERE fid <= {BASE}")
+            print(f"copy {copy + 1} of {times}: {time.perf_counter() - started:.0f} s", flush=True)
+        conn.execute("VACUUM ANALYZE projecten")
+    store = open_store(url)
+    with store.transaction() as tx:
+        store.continue_ids(tx)
+        store.announce(tx, "projecten", changes.CREATED, [], changes.EVERYWHERE, True)
+    store.close()
+
+
+def _median_ms(client: httpx.Client, path: str, repeats: int = 15) -> tuple[float, httpx.Response]:
+    answer = client.get(path)
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        answer = client.get(path)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000, answer
+
+
+def _download_rate(client: httpx.Client) -> float:
+    """Features a second of a whole-layer download (limit 1000, next links) over DOWNLOAD_S."""
+    url, features, started = "/collections/projecten/items?limit=1000", 0, time.perf_counter()
+    while url and time.perf_counter() - started < DOWNLOAD_S:
+        body = client.get(url).json()
+        features += len(body["features"])
+        url = next((link["href"] for link in body.get("links", []) if link["rel"] == "next"), None)
+    return features / (time.perf_counter() - started)
+
+
+def measure(server: servers.Server, bbox: str, tile: morecantile.Tile, total: int) -> list[tuple[str, str]]:
+    tile_path = f"/collections/projecten/tiles/WebMercatorQuad/{tile.z}/{tile.y}/{tile.x}"
+    rows = []
+    with httpx.Client(base_url=server.url, timeout=600) as client:
+        started = time.perf_counter()
+        cold = client.get(tile_path)
+        cold_ms = (time.perf_counter() - started) * 1000
+        warm_ms, _ = _median_ms(client, tile_path)
+        workloads = {
+            "first page": "/collections/projecten/items?limit=100",
+            "bbox": f"/collections/projecten/items?limit=1000&bbox={bbox}",
+            "CQL2 filter": f"/collections/projecten/items?limit=100&filter-lang=cql2-text&filter={run.FILTER}",
+            "single item": f"/collections/projecten/items/{total - 4242}",
+        }
+        for workload, path in workloads.items():
+            ms, answer = _median_ms(client, path)
+            body = answer.json()
+            held = body.get("numberMatched", body.get("id"))
+            rows.append((workload, f"{ms:.1f} ms ({held})"))
+        size_kb = len(cold.content) / 1e3
+        rows.append((f"tile z{tile.z} cold / warm", f"{cold_ms:.0f} / {warm_ms:.1f} ms ({size_kb:.0f} kB)"))
+        rows.append(("whole layer, limit 1000", f"{_download_rate(client):,.0f} features/s"))
+    rows.append(("peak RSS", f"{server.peak_rss_mb():.0f} MB"))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=10_000_000)
+    size = parser.parse_args().size
+    cluster = Cluster(kept=run.DATA / "national").start()
+    workdir = run.DATA / "national-run"
+    workdir.mkdir(exist_ok=True)
+    try:
+        url = national(cluster, size)
+        store = open_store(url)
+        box_rd = synthetic.bbox_around(store)
+        total = store.count("projecten")
+        store.close()
+        west, south, east, north = crs.transformer(crs.STORAGE, crs.CRS84).transform_bounds(*box_rd)
+        bbox = f"{west:.6f},{south:.6f},{east:.6f},{north:.6f}"
+        tile = morecantile.tms.get("WebMercatorQuad").tile((west + east) / 2, (south + north) / 2, 14)
+        tokens_path = workdir / "tokens.yml"
+        server = servers.ours("ours (PostGIS)", url, tokens_path, Tokens(tokens_path).issue("benchmark", "planner"))
+        server.start(workdir)
+        try:
+            rows = measure(server, bbox, tile, total)
+        finally:
+            server.stop()
+    finally:
+        cluster.stop()
+    lines = [
+        f"Run {time.strftime('%Y-%m-%d %H:%M')} on {run.machine()}; {total:,} projects on PostGIS, one worker, "
+        "one client (median of 15; in brackets what the answer holds).",
+        "",
+        "| workload | ours (PostGIS) |",
+        "|---|---|",
+        *[f"| {name} | {value} |" for name, value in rows],
+    ]
+    text = "\n".join(lines) + "\n"
+    (HERE / "national-results.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
