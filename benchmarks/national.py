@@ -2,9 +2,9 @@
 would hold), served by the service with one worker.
 
 The data set is built once and kept aside in benchmarks/data/national/ (a PostgreSQL cluster of its
-own, started and stopped by each run): the 1M projects of `make benchmark` copied in, then copied
-nine times more within the municipality (each copy moved a few metres, with ids of its own), the
-indexes rebuilt and the table analysed. Measured: first page, a bbox holding about 1 000 projects,
+own, started and stopped by each run): the 1M projects of `make benchmark` (in Nijmegen) copied in,
+then copied to nine other Dutch cities (each copy moved as a whole, with ids of its own), and the
+table analysed: ten cities of a million projects each. Measured: first page, a bbox holding about 1 000 projects,
 a CQL2 filter, a single item (median of 15, one client), a vector tile at level 14 cold and warm,
 the rate of a whole-layer download at limit 1000 (following next links for a minute), and the
 server's peak RSS.
@@ -34,13 +34,18 @@ from geoservice.store import GeoPackageStore, changes, open_store
 
 HERE = Path(__file__).resolve().parent
 BASE = 1_000_000  # the data set of `make benchmark` the national one is made of
-SHIFT_M = 7  # each copy lies this much further east and north than the one before
+# Where the copies go: the centres of other cities in RD (metres).
+CITIES = {
+    "Amsterdam": (121_000, 487_000), "Rotterdam": (92_500, 437_500), "Den Haag": (81_000, 455_000),
+    "Utrecht": (136_000, 456_000), "Eindhoven": (161_000, 383_000), "Groningen": (234_000, 582_000),
+    "Tilburg": (133_000, 397_000), "Almere": (145_000, 487_000), "Breda": (112_000, 400_000),
+}  # fmt: skip
 DOWNLOAD_S = 60
 
 
 def national(cluster: Cluster, size: int) -> str:
     """The database of size projects, built when it is not there yet; its URL."""
-    name = f"national_{size}"
+    name = f"national_{size}_in_{len(CITIES) + 1}_cities"  # a new recipe makes a database of its own
     url = cluster.url(name)
     with psycopg.connect(cluster.url(), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
@@ -50,14 +55,16 @@ def national(cluster: Cluster, size: int) -> str:
     build = f"{name}_building"  # renamed when whole: an interrupted build is started again
     cluster.drop_database(build)
     run.postgis(source, BASE, cluster.create_database(build))
-    _copies(cluster.url(build), size // BASE)
+    minx, miny, maxx, maxy = source.extent("buurten")
+    _copies(cluster.url(build), size // BASE, ((minx + maxx) / 2, (miny + maxy) / 2))
     with psycopg.connect(cluster.url(), autocommit=True) as conn:
         conn.execute(f'ALTER DATABASE "{build}" RENAME TO "{name}"')
     return url
 
 
-def _copies(url: str, times: int) -> None:
-    """The projects copied times - 1 more, each copy moved and numbered after the ones before."""
+def _copies(url: str, times: int, centre: tuple[float, float]) -> None:
+    """The projects copied times - 1 more, each copy moved to a city of its own and numbered after
+    the ones before."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SET search_path TO wijkplan, public")
         columns = [
@@ -68,8 +75,8 @@ def _copies(url: str, times: int) -> None:
             )
         ]
         names = ", ".join(f'"{c}"' for c in columns)
-        for copy in range(1, times):
-            moved = {"fid": f"fid + {copy * BASE}", "geom": f"ST_Translate(geom, {copy * SHIFT_M}, {copy * SHIFT_M})",
+        for copy, (x, y) in enumerate(list(CITIES.values())[: times - 1], start=1):
+            moved = {"fid": f"fid + {copy * BASE}", "geom": f"ST_Translate(geom, {x - centre[0]}, {y - centre[1]})",
                      "titel": f"'Project ' || (fid + {copy * BASE})"}  # fmt: skip
             chosen = ", ".join(moved.get(c, f'"{c}"') for c in columns)
             started = time.perf_counter()
@@ -139,7 +146,7 @@ def main() -> None:
     try:
         url = national(cluster, size)
         store = open_store(url)
-        box_rd = synthetic.bbox_around(store)
+        box_rd = synthetic.bbox_around(store, 1_000 * size // BASE)  # of Nijmegen's million, about 1 000
         total = store.count("projecten")
         store.close()
         west, south, east, north = crs.transformer(crs.STORAGE, crs.CRS84).transform_bounds(*box_rd)
