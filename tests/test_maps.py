@@ -11,6 +11,7 @@ import httpx
 import pytest
 import yaml
 from conftest import HOSTILE, POLICY, Visit, serving
+from test_accessibility import AXE, RUN, SIZES, opened
 
 from geoservice.domain.policy import Policy
 from geoservice.publish import follower, maps
@@ -195,6 +196,19 @@ def test_the_phase_filter_hides_projects_drawn_from_tiles(tiled, browser):
     visit.context.close()
     assert drawn["project"] == _matched(server, "projecten", "fase", "gepland") > 0
     assert drawn["voorstel"] == _matched(server, "voorstellen", "f", "json")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_map_drawn_from_tiles_has_no_serious_accessibility_violation_and_fits_the_screen(tiled, browser, size):
+    server, _, _ = tiled
+    visit = opened(browser, server, "/maps/overzicht.html", size)
+    visit.page.wait_for_function(TILES_LOADED)
+    visit.page.evaluate(AXE)
+    found = visit.page.evaluate(RUN)
+    sideways = visit.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    visit.context.close()
+    assert [v for v in found if v["impact"] in ("serious", "critical")] == []
+    assert sideways <= 0
 
 
 def test_the_page_has_scale_legend_attribution_and_dutch_layer_names(mapped):
