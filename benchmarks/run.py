@@ -153,18 +153,24 @@ def _answer(response: httpx.Response):
     return body.get("numberMatched", len(body.get("features", []))) if "features" in body else body.get("id")
 
 
+def timed(send) -> tuple[float, float, httpx.Response]:
+    """send() once (its seconds), then 15 times more (3 when the first took long): the median of
+    those in ms, and the last answer."""
+    started = time.perf_counter()
+    response = send()
+    first = time.perf_counter() - started
+    times = []
+    for _ in range(3 if first > SLOW_SECONDS else 15):
+        started = time.perf_counter()
+        response = send()
+        times.append(time.perf_counter() - started)
+    return first, statistics.median(times) * 1000, response
+
+
 def measure(server: servers.Server, workload: str, bbox: str) -> dict:
     with httpx.Client(base_url=server.url, timeout=600) as client:
-        started = time.perf_counter()
-        response = _request(client, server, workload, bbox)
-        first = time.perf_counter() - started
-        repeats = 3 if first > SLOW_SECONDS else 15
-        times = []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            response = _request(client, server, workload, bbox)
-            times.append(time.perf_counter() - started)
-    result = {"ms": statistics.median(times) * 1000, "answer": _answer(response)}
+        first, median_ms, response = timed(lambda: _request(client, server, workload, bbox))
+    result = {"ms": median_ms, "answer": _answer(response)}
     total = CONCURRENCY * (2 if first > SLOW_SECONDS else 10)
     result["rps"] = _throughput(server, workload, bbox, total)
     return result
@@ -182,17 +188,24 @@ def _throughput(server: servers.Server, workload: str, bbox: str, total: int) ->
     return total / (time.perf_counter() - started)
 
 
-def download(server: servers.Server, limit_seconds: float) -> dict:
-    """The whole layer, page by page at limit 1000 following next links, as QGIS and GDAL do."""
+def follow(server: servers.Server, limit_seconds: float) -> tuple[int, float, bool]:
+    """The layer page by page at limit 1000 following next links, as QGIS and GDAL do, for at most
+    limit_seconds: (features read, seconds taken, whether that was the whole layer)."""
     url, features, started = f"{server.items_path}?limit=1000", 0, time.perf_counter()
     with httpx.Client(base_url=server.url, timeout=600) as client:
-        while url:
+        while url and time.perf_counter() - started <= limit_seconds:
             body = client.get(url).json()
             features += len(body["features"])
             url = next((link["href"] for link in body.get("links", []) if link["rel"] == "next"), None)
-            if time.perf_counter() - started > limit_seconds:
-                return {"s": None, "answer": f"stopped after {limit_seconds:.0f} s at {features} features"}
-    return {"s": time.perf_counter() - started, "answer": features}
+    return features, time.perf_counter() - started, url is None
+
+
+def download(server: servers.Server, limit_seconds: float) -> dict:
+    """The whole layer, or how far a reader got in limit_seconds."""
+    features, seconds, whole = follow(server, limit_seconds)
+    if not whole:
+        return {"s": None, "answer": f"stopped after {limit_seconds:.0f} s at {features} features"}
+    return {"s": seconds, "answer": features}
 
 
 def floor(path: Path, bbox_ids: list[int]) -> dict:

@@ -61,6 +61,17 @@ def opened(browser, server, path: str, size: str):
     return visit
 
 
+def assert_accessible(visit) -> None:
+    """No serious or critical axe-core violation on the visit's page, and no sideways scrolling
+    (the visit is closed)."""
+    visit.page.evaluate(AXE)
+    found = visit.page.evaluate(RUN)
+    sideways = visit.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    visit.context.close()
+    assert [v for v in found if v["impact"] in ("serious", "critical")] == []
+    assert sideways <= 0  # no page scrolls sideways
+
+
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("path", PAGES)
 def test_every_page_type_has_no_serious_accessibility_violation_and_fits_the_screen(mapped, browser, path, size):
@@ -68,12 +79,7 @@ def test_every_page_type_has_no_serious_accessibility_violation_and_fits_the_scr
     path = path.format(published=store.query(Query("voorstellen", limit=1)).ids[0])
     visit = opened(browser, server, path, size)
     assert visit.page.evaluate("() => document.title")  # a page, not an error shown as text
-    visit.page.evaluate(AXE)
-    found = visit.page.evaluate(RUN)
-    sideways = visit.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-    visit.context.close()
-    assert [v for v in found if v["impact"] in ("serious", "critical")] == []
-    assert sideways <= 0  # no page scrolls sideways
+    assert_accessible(visit)
 
 
 @pytest.mark.parametrize("path", ["/maps/overzicht.html", "/maps/wijk/WK026801.html", "/maps/buurt/BU02680100.html"])

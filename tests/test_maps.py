@@ -11,7 +11,7 @@ import httpx
 import pytest
 import yaml
 from conftest import HOSTILE, POLICY, Visit, serving
-from test_accessibility import AXE, RUN, SIZES, opened
+from test_accessibility import SIZES, assert_accessible, opened
 
 from geoservice.domain.policy import Policy
 from geoservice.publish import follower, maps
@@ -63,6 +63,12 @@ def _pages(store) -> list[tuple[str, str, str]]:
     return [("wijk", "wijkcode", c) for c in wijken] + [("buurt", "buurtcode", c) for c in buurten]
 
 
+def _hostile_proposal(store) -> tuple[int, str]:
+    """The id and buurt of the proposal the `mapped` store got with a hostile title."""
+    fid = store.query(Query("voorstellen", limit=10_000)).ids[-1]
+    return fid, store.get("voorstellen", fid).properties[0]["buurtcode"]
+
+
 def test_every_area_has_a_map_linked_from_the_index(mapped):
     server, store, _ = mapped
     index = httpx.get(f"{server.url}/maps/")
@@ -103,8 +109,7 @@ def test_the_city_map_draws_everything(mapped, browser):
 
 def test_user_text_is_shown_as_text_and_runs_nothing(mapped, browser):
     server, store, _ = mapped
-    fid = store.query(Query("voorstellen", limit=10_000)).ids[-1]
-    buurt = store.get("voorstellen", fid).properties[0]["buurtcode"]
+    _, buurt = _hostile_proposal(store)
     visit = MapVisit(browser, server)
     page = visit.page
     page.goto(f"{server.url}/maps/buurt/{buurt}.html", wait_until="load")
@@ -131,11 +136,6 @@ def tiled(mapped, tmp_path_factory):
     follower.rebuild(store, Policy.load(policy), directory / "maps")
     with serving(store.location, directory, policy=policy, maps=directory / "maps") as server:
         yield server, store, directory / "maps"
-
-
-def _hostile_proposal(store) -> tuple[int, str]:
-    fid = store.query(Query("voorstellen", limit=10_000)).ids[-1]
-    return fid, store.get("voorstellen", fid).properties[0]["buurtcode"]
 
 
 def test_maps_drawn_from_tiles_draw_what_the_api_holds_and_hold_no_features(tiled, browser):
@@ -203,12 +203,7 @@ def test_a_map_drawn_from_tiles_has_no_serious_accessibility_violation_and_fits_
     server, _, _ = tiled
     visit = opened(browser, server, "/maps/overzicht.html", size)
     visit.page.wait_for_function(TILES_LOADED)
-    visit.page.evaluate(AXE)
-    found = visit.page.evaluate(RUN)
-    sideways = visit.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-    visit.context.close()
-    assert [v for v in found if v["impact"] in ("serious", "critical")] == []
-    assert sideways <= 0
+    assert_accessible(visit)
 
 
 def test_the_page_has_scale_legend_attribution_and_dutch_layer_names(mapped):
@@ -285,7 +280,7 @@ def test_the_service_pages_work_offline_under_their_security_policy(mapped, brow
 
 def test_a_proposal_page_shows_what_residents_wrote_as_text(mapped, browser):
     server, store, _ = mapped
-    fid = store.query(Query("voorstellen", limit=10_000)).ids[-1]
+    fid, _ = _hostile_proposal(store)
     visit = MapVisit(browser, server)
     page = visit.page
     for url in (

@@ -170,7 +170,7 @@ class Reading:
         version = self.store.last_change() if page else self.store.version(collection.name)
         language = self.pages.locale(request).language if page else ""
         etag = strong_etag(
-            __version__, self.policy.fingerprint(), self.pages.base(), (self.maps / "index.html").exists(),
+            __version__, self.policy.fingerprint, self.pages.base(), (self.maps / "index.html").exists(),
             collection.name, version, output, language, request.url.path, request.url.query,
         )  # fmt: skip
         return {"ETag": etag, **SHARED}

@@ -38,7 +38,7 @@ def refresh(store: Store, policy: Policy, name: str, year: int | None = None) ->
     if compute is None:
         return
     year = year or dt.date.today().year
-    stamp = ":".join([*(str(store.version(source)) for source in SOURCES), str(year), policy.fingerprint()])
+    stamp = ":".join([*(str(store.version(source)) for source in SOURCES), str(year), policy.fingerprint])
     if _stamp(store, name) == stamp or _FAILED.get((store.location, name)) == stamp:
         return
     try:

@@ -93,9 +93,6 @@ class Policy:
         )
 
     @functools.cached_property
-    def _fingerprint(self) -> str:
-        return hashlib.sha256(repr(asdict(self)).encode()).hexdigest()[:16]
-
     def fingerprint(self) -> str:
         """Changes whenever the policy does (derived data depends on it); computed once."""
-        return self._fingerprint
+        return hashlib.sha256(repr(asdict(self)).encode()).hexdigest()[:16]

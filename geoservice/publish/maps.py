@@ -145,7 +145,7 @@ def render(layers: Layers, area: Area, settings: Maps = MAP_DEFAULTS) -> str:
     static = "../" * (area.depth - 1) + "static"
     fmap = _base(settings.ondergrond, static)
     _boundaries(fmap, layers, area)
-    _feature_script(fmap, area, key)
+    _feature_script(fmap, root, key, area.code)
     if len(projects.ids) + len(proposals.ids) + len(koppelkansen.ids) > settings.tegels_vanaf:
         groups, grids = [], _tile_layers(fmap, root, static)
     else:
@@ -242,7 +242,8 @@ FEATURE_SCRIPT = """
       var self = {
         fasen: null,  // the phases of projects shown (null: all)
         popup: popup,
-        bind: function (feature, layer) {
+        bind: function (feature, layer) {  // a feature held in the page: lines are not filled
+          layer.setStyle(self.style(feature.properties, feature.geometry.type.indexOf("LineString") < 0));
           layer.bindPopup(popup(feature.properties));
           layer.bindTooltip(text(feature.properties.titel));
         },
@@ -256,9 +257,9 @@ FEATURE_SCRIPT = """
           return (!spec.area || p[spec.area[0]] === spec.area[1])
             && (p.laag !== "project" || !self.fasen || self.fasen.indexOf(p.fase) >= 0);
         },
-        style: function (p) {
+        style: function (p, filled) {  // (a tile's lines are never filled, whatever filled says)
           var look = spec.looks[p.laag], colour = look.by ? look.colours[p[look.by]] : look.colour;
-          return Object.assign({color: colour, fillColor: colour, fill: true}, look.style);
+          return Object.assign({color: colour, fillColor: colour, fill: filled !== false}, look.style);
         },
         hit: function (grids, point) {  // the topmost feature the tiles in view draw at a point
           var found = null;
@@ -278,16 +279,16 @@ FEATURE_SCRIPT = """
     })(SPEC);"""
 
 
-def _feature_script(fmap: folium.Map, area: Area, key: str | None) -> None:
+def _feature_script(fmap: folium.Map, root: str, key: str | None, code: str | None) -> None:
     """The page's `wijkplan` object, made before the map: how features look, what is drawn (the
-    area's own features, projects in the phases shown) and their popups and tooltips, in which
-    every value is escaped."""
+    area's own features, those whose key is code, and projects in the phases shown) and their
+    popups and tooltips, in which every value is escaped."""
     spec = {
-        "root": "../" * area.depth,
+        "root": root,
         "collections": COLLECTION_OF,
         "lines": POPUP_LINES,
         "looks": LOOKS,
-        "area": [key, area.code] if key else None,
+        "area": [key, code] if key else None,
     }
     made = FEATURE_SCRIPT.replace("SPEC", json.dumps(spec).replace("<", "\\u003c"))
     fmap.get_root().script.add_child(folium.Element(made))
@@ -299,24 +300,11 @@ def _shown(laag: str, page) -> list[dict]:
     return [{"laag": laag, "id": fid, **{f: p[f] for f in fields}} for fid, p in zip(page.ids, page.properties)]
 
 
-def _styler(laag: str):
-    """A folium style function of a layer: its look, lines not filled."""
-    look = LOOKS[laag]
-
-    def style(feature: dict) -> dict:
-        colour = look["colours"][feature["properties"][look["by"]]] if "by" in look else look["colour"]
-        filled = "LineString" not in feature["geometry"]["type"]
-        return {"color": colour, "fillColor": colour, "fill": filled, **look["style"]}
-
-    return style
-
-
-def _in_page(laag: str, features: list[dict], **options) -> folium.GeoJson:
-    """A layer of features held in the page."""
+def _in_page(features: list[dict], **options) -> folium.GeoJson:
+    """A layer of features held in the page, styled and bound by the page's script."""
     bind = JsCode("function (feature, layer) { wijkplan.bind(feature, layer); }")
     return folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
-        style_function=_styler(laag),
         on_each_feature=bind,
         marker=folium.CircleMarker(),
         **options,
@@ -330,7 +318,7 @@ def _project_layers(fmap: folium.Map, projects) -> list[folium.GeoJson]:
     layers = []
     for year in years:
         chosen = [f for f, p in zip(features, projects.properties) if p["planjaar"] == year]
-        layers.append(_in_page("project", chosen, name=f"Projecten {year}").add_to(fmap))
+        layers.append(_in_page(chosen, name=f"Projecten {year}").add_to(fmap))
     return layers
 
 
@@ -346,13 +334,13 @@ def _proposal_layers(fmap: folium.Map, proposals, static: str) -> None:
         ("markercluster_default_css", f"{static}/markercluster/MarkerCluster.Default.css"),
     ]
     cluster.add_to(fmap)
-    _in_page("voorstel", points, control=False).add_to(cluster)
-    _in_page("voorstel", others, name="Voorstellen (lijnen en vlakken)").add_to(fmap)
+    _in_page(points, control=False).add_to(cluster)
+    _in_page(others, name="Voorstellen (lijnen en vlakken)").add_to(fmap)
 
 
 def _koppelkans_layer(fmap: folium.Map, koppelkansen) -> None:
     features = _features(koppelkansen, _shown("koppelkans", koppelkansen))
-    _in_page("koppelkans", features, name="Koppelkansen").add_to(fmap)
+    _in_page(features, name="Koppelkansen").add_to(fmap)
 
 
 def _tile_layers(fmap: folium.Map, root: str, static: str) -> list[VectorGridProtobuf]:
