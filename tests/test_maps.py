@@ -69,6 +69,16 @@ def _hostile_proposal(store) -> tuple[int, str]:
     return fid, store.get("voorstellen", fid).properties[0]["buurtcode"]
 
 
+def _hostile_buurt_map(served, browser) -> tuple[MapVisit, int]:
+    """A visit to the map of the hostile proposal's buurt (on a served store fixture), and the
+    proposal's id."""
+    server, store, _ = served
+    fid, buurt = _hostile_proposal(store)
+    visit = MapVisit(browser, server)
+    visit.page.goto(f"{server.url}/maps/buurt/{buurt}.html", wait_until="load")
+    return visit, fid
+
+
 def test_every_area_has_a_map_linked_from_the_index(mapped):
     server, store, _ = mapped
     index = httpx.get(f"{server.url}/maps/")
@@ -108,11 +118,8 @@ def test_the_city_map_draws_everything(mapped, browser):
 
 
 def test_user_text_is_shown_as_text_and_runs_nothing(mapped, browser):
-    server, store, _ = mapped
-    _, buurt = _hostile_proposal(store)
-    visit = MapVisit(browser, server)
+    visit, _ = _hostile_buurt_map(mapped, browser)
     page = visit.page
-    page.goto(f"{server.url}/maps/buurt/{buurt}.html", wait_until="load")
     assert HOSTILE in page.locator("section.wijkplan-tabel").inner_text()
     page.evaluate("""() => { const map = Object.values(window).find(v => v instanceof L.Map);
       const walk = l => { if (l.feature && l.feature.properties.laag === 'voorstel') l.openPopup && l.openPopup();
@@ -155,11 +162,8 @@ def test_maps_drawn_from_tiles_draw_what_the_api_holds_and_hold_no_features(tile
 
 
 def test_a_click_on_a_feature_from_the_tiles_opens_its_popup_with_text_as_text(tiled, browser):
-    server, store, _ = tiled
-    fid, buurt = _hostile_proposal(store)
-    visit = MapVisit(browser, server)
+    visit, fid = _hostile_buurt_map(tiled, browser)
     page = visit.page
-    page.goto(f"{server.url}/maps/buurt/{buurt}.html", wait_until="load")
     visit.drawn()
     x, y = page.evaluate(
         """(fid) => {
