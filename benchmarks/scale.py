@@ -3,6 +3,8 @@
 - Workers: requests/s of first page, bbox, CQL2 filter and create with 1 and with 2 worker
   processes, on GeoPackage and on PostGIS (wrk, 16 connections, 10 s each; the load generator is
   C, so that it takes little of the two cores from the servers).
+- Hot path: the first page's latency over HTTP with one connection (wrk, p50) against the
+  in-process floor measured just before and just after, in alternating rounds.
 - Tiles: latency of vector tiles at levels 12 to 16 (WebMercatorQuad), cold (each tile asked for
   the first time) and warm (asked again), p50 and p95 over the tiles covering the benchmark's bbox
   area, against tipg's tiles on the same PostGIS table.
@@ -33,20 +35,29 @@ from geoservice.store import GeoPackageStore
 
 HERE = Path(__file__).resolve().parent
 SECONDS, CONNECTIONS = 10, 16
+HOT_ROUNDS, HOT_SECONDS = 3, 5
 LEVELS = range(12, 17)
 TILES_PER_LEVEL = 40
 THROUGHPUT = ["first page", "bbox", "CQL2 filter", "create"]
 
 
-def _wrk(server: servers.Server, workload: str, bbox: str, workdir: Path) -> float:
-    """Requests per second wrk reaches on one workload."""
+def _wrk(
+    server: servers.Server,
+    workload: str,
+    bbox: str,
+    workdir: Path,
+    connections: int = CONNECTIONS,
+    seconds: int = SECONDS,
+) -> dict:
+    """Requests per second and median latency (ms) wrk measures on one workload."""
     request = run._request(_Recorder(), server, workload, bbox)
     script = workdir / "request.lua"
     headers = "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in request["headers"].items())
     body = f"wrk.body = [[{request['body'].decode()}]]\n" if request["body"] else ""
     script.write_text(f'wrk.method = "{request["method"]}"\nwrk.path = [[{request["path"]}]]\n{headers}{body}')
+    load = ["-t", str(min(2, connections)), "-c", str(connections), "-d", f"{seconds}s", "--latency"]
     result = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{SECONDS}s", "-s", str(script), server.url],
+        ["wrk", *load, "-s", str(script), server.url],
         capture_output=True,
         text=True,
         check=True,
@@ -54,7 +65,11 @@ def _wrk(server: servers.Server, workload: str, bbox: str, workdir: Path) -> flo
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
     if errors:
         raise RuntimeError(f"{server.name}, {workload}: {errors.group(1)} failed requests\n{result.stdout}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))
+    value, unit = re.search(r"50%\s+([\d.]+)(us|ms|s)", result.stdout).groups()
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1)),
+        "p50_ms": float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit],
+    }
 
 
 class _Recorder:
@@ -87,12 +102,37 @@ def workers(size: int, candidates: dict, bbox: str, workdir: Path) -> list[str]:
             server = servers.ours(name, store["location"], store["tokens"], store["token"], workers=count)
             with run.running(server, workdir, size):
                 for workload in THROUGHPUT:
-                    rates[name, count, workload] = _wrk(server, workload, bbox, workdir)
+                    rates[name, count, workload] = _wrk(server, workload, bbox, workdir)["rps"]
     for workload in THROUGHPUT:
         cells = [f"{rates[n, c, workload]:.0f}" for n in candidates for c in (1, 2)]
         ratios = [f"{rates[n, 2, workload] / rates[n, 1, workload]:.2f}×" for n in candidates]
         lines.append(f"| {workload} | " + " | ".join(cells + ratios) + " |")
     return lines
+
+
+def hot_path(size: int, candidates: dict, path: Path, workdir: Path) -> list[str]:
+    """The first page over HTTP (one connection, so latency is the service's own, not queueing)
+    against the in-process floor measured just before and after it, round by round."""
+    lines = [
+        f"#### {size:,} projects: first page, one connection (wrk p50) ÷ the in-process floor",
+        "",
+        "| round | " + " | ".join(f"{name} (ms) | floor (ms) | {name} ÷ floor" for name in candidates) + " |",
+        "|" + "---|" * (1 + 3 * len(candidates)),
+    ]
+    ratios: dict = {name: [] for name in candidates}
+    rows = [[str(n + 1)] for n in range(HOT_ROUNDS)]
+    for name, store in candidates.items():
+        server = servers.ours(name, store["location"], store["tokens"], store["token"])
+        with run.running(server, workdir, size):
+            for row in rows:
+                before = run.floor(path)["first page"]
+                served = _wrk(server, "first page", "", workdir, connections=1, seconds=HOT_SECONDS)["p50_ms"]
+                floor_ms = (before + run.floor(path)["first page"]) / 2
+                ratios[name].append(served / floor_ms)
+                row += [f"{served:.2f}", f"{floor_ms:.2f}", f"{served / floor_ms:.2f}×"]
+    lines += [f"| {' | '.join(row)} |" for row in rows]
+    medians = " · ".join(f"{name} {statistics.median(r):.2f}×" for name, r in ratios.items())
+    return [*lines, "", f"Median ratio: {medians}."]
 
 
 def _tiles_over(extent_crs84: list[float]) -> dict[int, list[morecantile.Tile]]:
@@ -174,8 +214,12 @@ def run_size(size: int, cluster: Cluster, baseline_python: Path, workdir: Path) 
         "GeoPackage": {"location": str(path), "tokens": tokens_path, "token": token},
         "PostGIS": {"location": url, "tokens": tokens_path, "token": token},
     }
-    tiles_section = tiles(size, candidates, baseline_python, url, extent, workdir)
-    return "\n".join([*tiles_section, "", *workers(size, candidates, bbox, workdir)])
+    sections = [
+        hot_path(size, candidates, path, workdir),
+        tiles(size, candidates, baseline_python, url, extent, workdir),
+        workers(size, candidates, bbox, workdir),
+    ]
+    return "\n\n".join("\n".join(section) for section in sections)
 
 
 def main() -> None:

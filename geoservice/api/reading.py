@@ -171,7 +171,7 @@ class Reading:
         language = self.pages.locale(request).language if page else ""
         etag = strong_etag(
             __version__, self.policy.fingerprint, self.pages.base(), (self.maps / "index.html").exists(),
-            collection.name, version, output, language, request.url.path, request.url.query,
+            collection.name, version, output, language, request.scope["path"], request.scope["query_string"],
         )  # fmt: skip
         return {"ETag": etag, **SHARED}
 
