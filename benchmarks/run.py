@@ -233,9 +233,9 @@ def floor(path: Path, bbox_ids: list[int] | None = None) -> dict:
             }
         )
 
-    marks = ",".join("?" * len(bbox_ids))
     reads = {"first page": lambda: conn.execute(f"SELECT {columns} FROM projecten ORDER BY fid LIMIT 100").fetchall()}
     if bbox_ids:
+        marks = ",".join("?" * len(bbox_ids))
         reads["bbox"] = lambda: conn.execute(
             f"SELECT {columns} FROM projecten WHERE fid IN ({marks}) ORDER BY fid", bbox_ids
         ).fetchall()
