@@ -30,7 +30,9 @@ import synthetic
 from pgcluster import Cluster
 from tqdm import tqdm
 
+from geoservice.derived import derivation
 from geoservice.domain.model import COLLECTIONS, TABLES
+from geoservice.domain.policy import Policy
 from geoservice.ops import demo
 from geoservice.participation.tokens import Tokens
 from geoservice.publish import geojson
@@ -80,7 +82,15 @@ def geopackage(size: int) -> Path:
         with staging(str(path)) as target, tqdm(total=size, desc=f"GeoPackage {size}") as progress:
             _boundaries(target)
             synthetic.load(target, size, progress=progress)
+    with contextlib.closing(GeoPackageStore(path)) as store:
+        derived(store)
     return path
+
+
+def derived(store) -> None:
+    """Koppelkansen and wijk summaries current, as a running service keeps them, before anything
+    is measured (derived whole once, when the data set is new)."""
+    derivation.keep_up(store, Policy.load(servers.ROOT / "config" / "wijkplan.yml"))
 
 
 def working_copy(size: int, workdir: Path) -> Path:
@@ -111,6 +121,7 @@ def postgis(source: GeoPackageStore, size: int, url: str) -> None:
             progress.update(len(page.ids))
         with target.transaction() as tx:
             target.continue_ids(tx)
+        derived(target)
 
 
 def geojson_file(source: GeoPackageStore, size: int) -> Path:

@@ -9,7 +9,7 @@ import pytest
 import shapely
 from test_participation import PROJECT, feature, headers, path_of, publish, submit
 
-from geoservice.derived import analysis
+from geoservice.derived import derivation
 from geoservice.domain.model import SUPPORTABLE
 from geoservice.domain.policy import Policy
 from geoservice.query.filters import equals
@@ -179,9 +179,9 @@ def test_the_longest_titles_still_make_a_koppelkans(store_client, tokens):
 
 def test_a_failed_derivation_keeps_the_data_derived_before_and_is_logged(store_client, tokens, monkeypatch, caplog):
     before = store_client.get("/collections/koppelkansen/items", params={"limit": 1000}).json()["features"]
-    monkeypatch.setitem(analysis.DERIVATIONS, "koppelkansen", lambda *args: 1 / 0)
+    monkeypatch.setitem(derivation.INCREMENTS, "koppelkansen", lambda *args: 1 / 0)
     project(store_client, tokens, planjaar=THIS_YEAR + 1)
-    with caplog.at_level(logging.ERROR, logger="geoservice.derived.analysis"):
+    with caplog.at_level(logging.ERROR, logger="geoservice.derived.derivation"):
         after = store_client.get("/collections/koppelkansen/items", params={"limit": 1000})
     assert after.status_code == 200 and after.json()["features"] == before
     assert any("deriving koppelkansen failed" in record.getMessage() for record in caplog.records)

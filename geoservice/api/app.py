@@ -33,6 +33,7 @@ from geoservice.api.routes import ServiceRoutes
 from geoservice.api.subscriptions import SubscriptionRoutes
 from geoservice.api.threads import in_thread
 from geoservice.api.tiles import TileRoutes
+from geoservice.derived import derivation
 from geoservice.domain.lifecycle import Forbidden, NotVisible
 from geoservice.domain.model import COLLECTIONS
 from geoservice.domain.policy import Policy
@@ -336,6 +337,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     service = ServiceRoutes(store, api, access, policy, Path(settings.maps), settings.query_budget_s)
     base = api.base_url.rstrip("/")
     background = [
+        Repeating("afleiden", lambda: derivation.keep_up(store, policy), settings.derive_interval_s),
         map_follower(store, policy, settings.maps, settings.maps_interval_s),
         Repeating("webhooks", Dispatcher(store, policy.webhooks, base).round, settings.webhooks_interval_s),
     ]
@@ -380,8 +382,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
 
 def _running(background: list[Repeating]):
-    """The app's lifespan: the maps follow the store's change log and webhooks go out while the
-    service runs."""
+    """The app's lifespan: derived collections and the maps follow the store's change log and
+    webhooks go out while the service runs."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app):

@@ -17,7 +17,7 @@ from geoservice.api.caching import PUBLIC, body_etag, unchanged
 from geoservice.api.http import HttpError
 from geoservice.api.rendering import Pages, refuse_unknown_parameters
 from geoservice.api.threads import in_thread
-from geoservice.derived import analysis
+from geoservice.derived import derivation
 from geoservice.domain.policy import Policy
 from geoservice.publish import calendars, feeds
 from geoservice.store import NotFound, Store, changes
@@ -63,7 +63,7 @@ class FollowingRoutes:
 
     def _feed_page(self, scope: feeds.Scope, language: str, offset: int) -> tuple[bytes, dt.datetime | None]:
         """A page of a feed (in a worker thread), from the cache while nothing it shows changed."""
-        analysis.refresh(self.store, self.policy, "koppelkansen")
+        derivation.refresh(self.store, self.policy, "koppelkansen")
         now = dt.datetime.now(feeds.TIME_ZONE)
         key = (scope, language, offset, changes.last(self.store), now.date())
         with self._lock:

@@ -25,7 +25,7 @@ from geoservice.api.rendering import (
     table_columns,
 )
 from geoservice.api.threads import in_thread
-from geoservice.derived import analysis
+from geoservice.derived import derivation
 from geoservice.domain.model import COLLECTIONS, PLANNER, VOORSTELLEN, Collection
 from geoservice.domain.policy import Policy
 from geoservice.participation.access import Access, Viewer
@@ -155,7 +155,7 @@ class Reading:
         to date)."""
 
         def work():
-            analysis.refresh(self.store, self.policy, collection.name)  # derived data is current first
+            derivation.refresh(self.store, self.policy, collection.name)  # derived data is current first
             caching = self._caching(request, collection, viewer, output, output == "html")
             return caching, None if unchanged_for(request, caching) else read(*args)
 

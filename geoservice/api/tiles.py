@@ -20,7 +20,7 @@ from geoservice.api.caching import SHARED, not_modified, strong_etag, unchanged
 from geoservice.api.http import HttpError, json_response
 from geoservice.api.rendering import Pages, collection_of, format_of, refuse_unknown_parameters
 from geoservice.api.threads import in_thread
-from geoservice.derived import analysis
+from geoservice.derived import derivation
 from geoservice.domain.model import Collection
 from geoservice.domain.policy import Policy
 from geoservice.publish import tiles
@@ -105,7 +105,7 @@ class TileRoutes:
     def _tile_unless_held(self, request: Request, collection: Collection, tiling, cell: tuple, bounds: tuple):
         """The tile's caching headers, and the tile (from the cache or made now) unless the client
         holds its current version (None)."""
-        analysis.refresh(self.store, self.policy, collection.name)
+        derivation.refresh(self.store, self.policy, collection.name)
         key = (collection.name, self.store.version(collection.name), tiling.id, *cell)
         headers = {"ETag": strong_etag(__version__, *key), **SHARED}
         if unchanged(request, headers["ETag"]):

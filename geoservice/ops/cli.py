@@ -53,6 +53,23 @@ def _maps(args, settings: Settings) -> None:
     print(f"{len(written)} maps and their index written to {settings.maps} in {time.perf_counter() - started:.1f} s")
 
 
+def _derive(args, settings: Settings) -> None:
+    import time
+
+    from geoservice.derived import derivation
+    from geoservice.domain.policy import Policy
+    from geoservice.store import open_store
+
+    store, policy, started = open_store(settings.store), Policy.load(settings.policy), time.perf_counter()
+    if args.whole:
+        if not derivation.derive_whole(store, policy):
+            raise SystemExit("another process is deriving the whole store now; try again when it is done")
+    else:
+        derivation.keep_up(store, policy)
+    stamps = ", ".join(f"{name} to change {derivation.stamp(store, name).sequence}" for name in derivation.DERIVED)
+    print(f"derived {stamps} in {time.perf_counter() - started:.1f} s")
+
+
 def _export(args, settings: Settings) -> None:
     from geoservice.ops import backup
     from geoservice.store import open_store
@@ -142,6 +159,12 @@ def parser() -> argparse.ArgumentParser:
 
     maps = commands.add_parser("maps", help="build the map of the municipality, of every wijk and of every buurt")
     maps.set_defaults(run=_maps)
+
+    derive = commands.add_parser(
+        "derive", help="bring koppelkansen and the wijk summaries up to date (the service does so while it runs)"
+    )
+    derive.add_argument("--whole", action="store_true", help="derive them whole again, not only what changed")
+    derive.set_defaults(run=_derive)
 
     load = commands.add_parser(
         "import", help="load wijken, buurten, projecten or voorstellen from GeoPackage, Shapefile, GeoJSON or CSV"

@@ -13,7 +13,7 @@ import shapely
 from shapely import affinity, ops
 from tqdm import tqdm
 
-from geoservice.derived import analysis
+from geoservice.derived import derivation
 from geoservice.domain.model import (
     CATEGORIEEN,
     DEMO_SOURCE,
@@ -558,7 +558,7 @@ def build(
         progress.update()
         _insert_proposals(target, generator, plan, plan_ids, proposals)
         progress.update()
-        analysis.refresh_all(target, policy)
+        derivation.derive_whole(target, policy)
         progress.update()
 
 

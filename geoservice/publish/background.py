@@ -21,10 +21,12 @@ class Repeating:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, wait_s: float = 10.0) -> None:
+        """No further rounds; a round still running gets wait_s seconds to end (work that stops
+        half-way writes nothing: every round commits at its end, or not at all)."""
         self._stopped.set()
         if self._thread.is_alive():
-            self._thread.join()
+            self._thread.join(wait_s)
 
     def _run(self) -> None:
         while not self._stopped.wait(self.interval_s):

@@ -22,7 +22,7 @@ import orjson
 import pandas as pd
 import shapely
 
-from geoservice.derived import analysis
+from geoservice.derived import derivation
 from geoservice.domain.model import COLLECTIONS, FAMILIES, TABLES, WIJKEN
 from geoservice.domain.policy import Policy
 from geoservice.publish import geojson
@@ -103,7 +103,7 @@ class Downloads:
         unpublished proposal, a recomputed summary that came out the same) leave it, the file and
         its Last-Modified as they were."""
         for name in download.collections:
-            analysis.refresh(self.store, self.policy, name)
+            derivation.refresh(self.store, self.policy, name)
         with self._lock(download.name + download.fmt), self.store.snapshot():
             versions = tuple(self.store.version(name) for name in download.collections)
             known = self._current.get(download)

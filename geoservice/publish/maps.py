@@ -25,7 +25,7 @@ from folium.plugins import MarkerCluster, VectorGridProtobuf
 from folium.utilities import JsCode
 from tqdm import tqdm
 
-from geoservice.derived import analysis
+from geoservice.derived import derivation
 from geoservice.domain.model import FASEN, STATUSSEN, SUPPORTABLE, THEMAS
 from geoservice.domain.policy import Maps, Policy
 from geoservice.query import crs
@@ -96,7 +96,7 @@ class Layers:
 
     @classmethod
     def read(cls, store: Store, policy: Policy) -> Layers:
-        analysis.refresh_all(store, policy)
+        derivation.keep_up(store, policy)
         read = lambda name: store.query(Query.every(name))  # noqa: E731 - published features only
         return cls(read("projecten"), read("voorstellen"), read("koppelkansen"), read("wijken"), read("buurten"))
 

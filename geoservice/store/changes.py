@@ -90,12 +90,15 @@ def append(
     )
 
 
-def since(store: StoreReader, sequence: int, limit: int = 1000) -> list[Change]:
-    """The changes after sequence number sequence, oldest first."""
+def since(
+    store: StoreReader, sequence: int, limit: int = 1000, collections: Sequence[str] | None = None
+) -> list[Change]:
+    """The changes after sequence number sequence (of these collections, when given), oldest first."""
+    among = "" if collections is None else f" AND collectie IN ({', '.join('?' * len(collections))})"
     rows = store.read(
         f"SELECT volgnummer, tijdstip, collectie, soort, ids, gebieden, openbaar FROM {TABLE} "
-        "WHERE volgnummer > ? ORDER BY volgnummer LIMIT ?",
-        (sequence, limit),
+        f"WHERE volgnummer > ?{among} ORDER BY volgnummer LIMIT ?",
+        (sequence, *(collections or ()), limit),
     )
     return [_change(row) for row in rows]
 

@@ -207,7 +207,7 @@ class GeoPackageStore(Store):
         return _transaction(self._connection())
 
     def read(self, sql: str, params=()) -> list:
-        return self._connection().execute(sql, params).fetchall()
+        return self._rows(sql, params)
 
     @contextlib.contextmanager
     def snapshot(self):
@@ -242,12 +242,8 @@ class GeoPackageStore(Store):
             .fetchall()
         )  # SQLite: -1 is no limit
 
-    def _count(self, collection, where: Sql) -> int:
-        return (
-            self._connection()
-            .execute(f'SELECT count(*) FROM "{collection.table}" WHERE {where.text}', where.params)
-            .fetchone()[0]
-        )
+    def _rows(self, sql: str, params) -> list[tuple]:
+        return self._connection().execute(sql, params).fetchall()
 
     def _decode_geometries(self, raw: list) -> np.ndarray:
         return gpkg.decode(raw)

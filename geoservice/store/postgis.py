@@ -129,9 +129,10 @@ class PostGISStore(Store):
         return self._dialect
 
     def extent(self, collection_name: str):
-        row = self._one(
+        [row] = self._rows(
             f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-            f'(SELECT ST_Extent(geom) AS e FROM "{collection_name}") AS extent'
+            f'(SELECT ST_Extent(geom) AS e FROM "{collection_name}") AS extent',
+            (),
         )
         return None if row is None or row[0] is None else tuple(row)
 
@@ -151,10 +152,6 @@ class PostGISStore(Store):
 
     def _timed_out(self, error: Exception) -> bool:
         return isinstance(error, psycopg.errors.QueryCanceled)
-
-    def _one(self, query: str, params=()):
-        with self._connection() as conn:
-            return conn.execute(query, params).fetchone()
 
     @contextlib.contextmanager
     def transaction(self):
@@ -179,8 +176,7 @@ class PostGISStore(Store):
                 self._local.conn = None
 
     def read(self, query: str, params=()) -> list:
-        with self._connection() as conn:
-            return conn.execute(query.replace("?", "%s"), params).fetchall()
+        return self._rows(query.replace("?", "%s"), params)
 
     # -- reading -----------------------------------------------------------------------
     def _select(self, collection, where: Sql, order: str, limit: int | None, offset: int) -> list:
@@ -223,8 +219,9 @@ class PostGISStore(Store):
                 ),
             ).fetchone()[0]
 
-    def _count(self, collection, where: Sql) -> int:
-        return self._one(f'SELECT count(*) FROM "{collection.table}" WHERE {where.text}', where.params)[0]
+    def _rows(self, sql: str, params) -> list[tuple]:
+        with self._connection() as conn:
+            return conn.execute(sql, params).fetchall()
 
     def _decode_geometries(self, raw: list) -> np.ndarray:
         return shapely.from_wkb(np.array(raw, dtype=object))

@@ -102,6 +102,20 @@ class StoreReader:
             raise NotFound(f"{collection_name}/{feature_id}")
         return self._page(collection, rows, 1)
 
+    def totals(self, q: Query, keys: tuple[str, ...], sums: tuple[str, ...] = ()) -> list[tuple]:
+        """Per combination of the keys' values (none empty), in their order: how many features of
+        the query there are, and the sums of the fields named in sums (0 where none has a value)."""
+        collection = COLLECTIONS[q.collection]
+        where = self._where(collection, q.filter, q.published_only, q.owner)
+        columns = ", ".join(f'"{key}"' for key in keys)
+        present = "".join(f' AND "{key}" IS NOT NULL' for key in keys)
+        added = "".join(f', coalesce(sum("{name}"), 0)' for name in sums)
+        return self._rows(
+            f'SELECT {columns}, count(*){added} FROM "{collection.table}" WHERE {where.text}{present} '
+            f"GROUP BY {columns} ORDER BY {columns}",
+            where.params,
+        )
+
     def count(self, collection_name: str) -> int:
         """All features of a collection, public or not."""
         return self.query(Query(collection_name, limit=0, published_only=False)).number_matched
@@ -125,7 +139,7 @@ class StoreReader:
             if cached is not None and cached[0] == version:
                 self._counts.move_to_end(key)
                 return cached[1]
-        matched = self._count(collection, where)
+        matched = self._rows(f'SELECT count(*) FROM "{collection.table}" WHERE {where.text}', where.params)[0][0]
         with self._counts_lock:
             self._counts[key] = (version, matched)
             while len(self._counts) > COUNT_CACHE_SIZE:
@@ -211,9 +225,6 @@ class StoreReader:
         """Rows (fid, geometry, *fields in model order)."""
         raise NotImplementedError
 
-    def _count(self, collection: Collection, where: Sql) -> int:
-        raise NotImplementedError
-
     def _timed_out(self, error: Exception) -> bool:
         """Whether the error is the backend stopping a read whose budget ran out."""
         raise NotImplementedError
@@ -229,6 +240,10 @@ class StoreReader:
     def version(self, table: str) -> int:
         """Changes whenever the table changes (for caches): its latest change in the change log."""
         return changes.version(self, table)
+
+    def _rows(self, sql: str, params) -> list[tuple]:
+        """The rows of a query written with the backend's marks."""
+        raise NotImplementedError
 
     def _decode_geometries(self, raw: list) -> np.ndarray:
         raise NotImplementedError

@@ -1,0 +1,189 @@
+"""Derived collections kept current from the change log, on both backends: after any sequence of
+writes, deriving what the changes touched gives exactly what deriving everything again gives, pair
+by pair and wijk by wijk; a reader never derives the whole; a new policy or year is derived whole
+in the background while the data derived before is served."""
+
+import datetime as dt
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import shapely
+from conftest import POLICY, client_for, serving
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from geoservice.derived import derivation, koppelkansen
+from geoservice.domain.model import BUDGET_STATUSES, FASE_TRANSITIONS, PARTICIPATION, STATUS_TRANSITIONS, SUPPORTABLE
+from geoservice.domain.policy import Policy
+from geoservice.domain.validation import Conflict, ValidationError
+from geoservice.store import Query, changes
+from geoservice.store import participation as supports
+from geoservice.store.private import Actor
+
+YEAR = dt.date.today().year
+RULES = Policy.load(POLICY)
+KINDS = ["project", "proposal", "move", "planjaar", "fase", "status", "merge", "delete", "support"]
+WRITES = st.lists(
+    st.tuples(
+        st.sampled_from(KINDS),
+        st.integers(0, 10**6),  # which feature (modulo those there are)
+        st.integers(0, 10**6),  # which other feature
+        st.floats(-40, 40),  # metres east
+        st.floats(-40, 40),  # metres north
+        st.integers(-1, 6),  # years from now
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+def _ids(store, collection, published_only=False, where=lambda p: True) -> list:
+    page = store.query(Query.every(collection, published_only=published_only))
+    return [i for i, p in zip(page.ids, page.properties) if where(p)]
+
+
+def _near(store, collection, fid, dx, dy):
+    """A place dx, dy metres from a feature."""
+    [geometry] = store.get(collection, fid, published_only=False).geometries
+    return shapely.affinity.translate(shapely.point_on_surface(geometry), dx, dy)
+
+
+def _write(store, kind, one, other, dx, dy, years) -> None:
+    """One write of the given kind on features picked by one and other; refusals are part of the game."""
+    projects, proposals = _ids(store, "projecten"), _ids(store, "voorstellen")
+    project, proposal = projects[one % len(projects)], proposals[one % len(proposals)]
+    year = YEAR + years
+    try:
+        if kind == "project":
+            start = _near(store, "projecten", project, dx, dy)
+            line = shapely.LineString([start.coords[0], (start.x + 30, start.y + 5)])
+            props = {"titel": f"Werk {one}", "thema": "verharding", "soort": "groot onderhoud", "fase": "gepland"}
+            store.insert(
+                "projecten", [({**props, "planjaar": year, "start": f"{year}-03-01", "eind": f"{year}-09-30"}, line)]
+            )
+        elif kind == "proposal":
+            props = {"titel": f"Idee {other}", "soort": "idee", "categorie": "groen"}
+            [new] = store.insert("voorstellen", [(props, _near(store, "projecten", project, dx, dy))])
+            store.update("voorstellen", new, {"status": "gepubliceerd"})
+        elif kind == "move":
+            [geometry] = store.get("projecten", project, published_only=False).geometries
+            store.update("projecten", project, {}, shapely.affinity.translate(geometry, dx, dy))
+        elif kind == "planjaar":
+            store.update("projecten", project, {"planjaar": year, "start": f"{year}-03-01", "eind": f"{year}-09-30"})
+        elif kind == "fase":
+            current = store.get("projecten", project, published_only=False).properties[0]["fase"]
+            following = FASE_TRANSITIONS[current]
+            if following:
+                store.update("projecten", project, {"fase": following[0]})
+        elif kind == "status":
+            current = store.get("voorstellen", proposal, published_only=False).properties[0]["status"]
+            following = [s for s in STATUS_TRANSITIONS[current] if s != "samengevoegd"]
+            if following:
+                store.update("voorstellen", proposal, {"status": following[other % len(following)]})
+        elif kind == "merge":
+            targets = [
+                t for t in _ids(store, "voorstellen", True, lambda p: p["status"] in SUPPORTABLE) if t != proposal
+            ]
+            target = targets[other % len(targets)]
+            store.update("voorstellen", proposal, {"status": "samengevoegd", "samengevoegd_met": target})
+        elif kind == "delete":
+            collection, fid = ("projecten", project) if other % 2 else ("voorstellen", proposal)
+            store.delete(collection, fid)
+        else:
+            open_ = _ids(store, "voorstellen", True, lambda p: p["status"] in SUPPORTABLE)
+            supports.support(store, open_[one % len(open_)], Actor(PARTICIPATION, "buurt", f"deelnemer-{other}"))
+    except (ValidationError, Conflict):
+        pass
+
+
+def _stored_pairs(store) -> dict:
+    page = store.query(Query.every("koppelkansen"))
+    return {p["code"]: (p, g) for p, g in zip(page.properties, page.geometries)}
+
+
+def _assert_as_if_derived_whole(store) -> None:
+    stored, whole = _stored_pairs(store), koppelkansen.every(store, RULES, YEAR)
+    assert set(stored) == {props["code"] for props, _ in whole}
+    for props, geometry in whole:
+        kept, kept_geometry = stored[props["code"]]
+        assert {name: kept[name] for name in props} == props, props["code"]
+        assert shapely.equals(kept_geometry, geometry), props["code"]
+    every_proposal = store.query(Query.every("voorstellen")).properties
+    every_project = store.query(Query.every("projecten")).properties
+    for wijk in store.query(Query.every("wijken")).properties:
+        code = wijk["wijkcode"]
+        proposals, projects = ([p for p in ps if p["wijkcode"] == code] for ps in (every_proposal, every_project))
+        assert _counted(code, proposals, projects).items() <= wijk.items(), code
+
+
+def _counted(wijkcode: str, proposals: list[dict], projects: list[dict]) -> dict:
+    """A wijk's summary counted from its (published) proposals and projects, one by one."""
+    given = sum(p["wijkbudget"] or 0 for p in proposals if p["status"] in BUDGET_STATUSES)
+    return {
+        "voorstellen_per_status": dict(Counter(p["status"] for p in proposals)),
+        "steun": sum(p["steun"] for p in proposals),
+        "projecten_per_planjaar": dict(Counter(str(p["planjaar"]) for p in projects)),
+        "projecten_per_fase": dict(Counter(p["fase"] for p in projects)),
+        "budget_per_planjaar": {
+            str(year): sum(p["budget_indicatie"] or 0 for p in projects if p["planjaar"] == year)
+            for year in {p["planjaar"] for p in projects}
+        },
+        "wijkbudget_toegekend": given,
+        "wijkbudget_resterend": RULES.wijkbudget.of(wijkcode) - given,
+    }
+
+
+def test_deriving_the_changes_gives_what_deriving_everything_gives(store):
+    examples_that_changed_pairs = []
+
+    @settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(WRITES)
+    def writes(sequence):
+        before = set(_stored_pairs(store))
+        for write in sequence:
+            _write(store, *write)
+        for name in derivation.DERIVED:
+            derivation.refresh(store, RULES, name)
+            stamp = derivation.stamp(store, name)
+            assert changes.since(store, stamp.sequence, 1, derivation.SOURCES) == [], name
+        _assert_as_if_derived_whole(store)
+        examples_that_changed_pairs.append(set(_stored_pairs(store)) != before)
+
+    writes()
+    assert sum(examples_that_changed_pairs) >= 5  # the writes made and unmade koppelkansen
+
+
+def test_a_reader_derives_only_what_changed(store, monkeypatch):
+    def whole(*args, **kwargs):
+        raise AssertionError("a reader derived everything")
+
+    monkeypatch.setattr(koppelkansen, "every", whole)
+    client = client_for(store)
+    derivation.refresh(store, RULES, "koppelkansen", YEAR + 1)  # a new year: derived whole, so not by a reader
+    _write(store, "proposal", 3, 4, 5.0, 5.0, 1)
+    answer = client.get("/collections/koppelkansen/items", params={"limit": 1})
+    assert answer.status_code == 200
+    assert changes.since(store, derivation.stamp(store, "koppelkansen").sequence, 1, derivation.SOURCES) == []
+
+
+def test_a_new_policy_is_derived_whole_once_in_the_background_while_the_old_data_is_served(store, tmp_path):
+    wider = tmp_path / "wijkplan.yml"
+    rules = Path(POLICY).read_text(encoding="utf-8")
+    wider.write_text(rules.replace("afstand_m: 25 ", "afstand_m: 60 "), encoding="utf-8")
+    policy = Policy.load(wider)
+    old = set(_stored_pairs(store))
+    new = {props["code"] for props, _ in koppelkansen.every(store, policy, YEAR)}
+    assert len(new) > len(old)
+    started = store.last_change()
+    seen = []
+    with serving(store.location, tmp_path, policy=wider) as server:
+        deadline = time.monotonic() + 60
+        while not seen or seen[-1] != new:
+            assert time.monotonic() < deadline, "the new policy was not derived within a minute"
+            answer = httpx.get(f"{server.url}/collections/koppelkansen/items", params={"limit": 10_000}, timeout=30)
+            seen.append({f["id"] for f in answer.json()["features"]})
+    assert all(codes in (old, new) for codes in seen)
+    whole = [c for c in store.changes_since(started) if c.kind == changes.DERIVED and c.collection == "koppelkansen"]
+    assert len(whole) == 1 and derivation.stamp(store, "koppelkansen").fits(policy, YEAR)
