@@ -19,10 +19,11 @@ BENCH_VENV := .venv-bench
 SIZES ?= 100000,1000000
 SCALE_SIZES ?= 100000
 NATIONAL ?= 10000000
+DERIVED_SIZES ?= 100000:both,1000000:postgis
 # Test processes side by side (each starts its own PostgreSQL cluster); 1 runs the suite in one.
 TEST_WORKERS ?= 2
 
-.PHONY: run test lint setup system-packages demo maps lock clean benchmark benchmark-scale benchmark-national benchmark-maps benchmark-stalling benchmark-pages benchmark-webhooks
+.PHONY: run test lint setup system-packages demo maps lock clean benchmark benchmark-scale benchmark-national benchmark-derived benchmark-maps benchmark-stalling benchmark-pages benchmark-webhooks
 
 run: setup $(STORE) $(MAPS)
 	$(BIN)/geoservice --store $(STORE) serve --host $(HOST) --port $(PORT)
@@ -76,6 +77,10 @@ benchmark: setup system-packages $(BENCH_VENV)/.installed
 benchmark-scale: setup system-packages $(BENCH_VENV)/.installed
 	@$(call apt-install,wrk)
 	$(BIN)/python benchmarks/scale.py --sizes $(SCALE_SIZES) --baseline-python $(BENCH_VENV)/bin/python
+
+# Derived data under writes: 100k projects and proposals on both backends, then 1M on PostGIS.
+benchmark-derived: setup system-packages
+	$(BIN)/python benchmarks/derived.py --sizes $(DERIVED_SIZES)
 
 # Ten million projects on PostGIS, built once and kept in benchmarks/data/national/.
 benchmark-national: setup system-packages

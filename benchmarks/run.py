@@ -95,8 +95,12 @@ def derived(store) -> None:
 
 def working_copy(size: int, workdir: Path) -> Path:
     """A copy of the generated data set for one run to serve and write to (the set stays as made)."""
-    copy = workdir / f"projecten-{size}.gpkg"
-    source, target = sqlite3.connect(geopackage(size)), sqlite3.connect(copy)
+    return copy_of(geopackage(size), workdir / f"projecten-{size}.gpkg")
+
+
+def copy_of(path: Path, copy: Path) -> Path:
+    """A consistent copy of a GeoPackage (SQLite's backup: what is still in the log comes along)."""
+    source, target = sqlite3.connect(path), sqlite3.connect(copy)
     with contextlib.closing(source), contextlib.closing(target):
         source.backup(target)
     return copy

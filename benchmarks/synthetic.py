@@ -8,10 +8,12 @@ import datetime as dt
 import numpy as np
 import shapely
 
-from geoservice.domain.model import FASEN, PROJECT_SOORTEN, THEMAS
+from geoservice.domain.model import FASEN, PROJECT_SOORTEN, SYSTEM, THEMAS
 from geoservice.store import Query, Store
+from geoservice.store.history import Step
 
 BATCH = 50_000
+MOMENT = "2026-01-15T10:00:00Z"  # when synthetic proposals were submitted and moderated
 
 
 def _points_inside(rng, area, count: int) -> np.ndarray:
@@ -81,6 +83,39 @@ def load(store: Store, count: int, seed: int = 1, progress=None) -> None:
             progress.update(size)
 
 
+PROPOSAL_PATHS = (  # how far synthetic proposals got, and how often
+    (("ingediend",), 0.1),
+    (("ingediend", "gepubliceerd"), 0.7),
+    (("ingediend", "gepubliceerd", "in uitwerking"), 0.2),
+)
+
+
+def load_proposals(store: Store, count: int, seed: int = 2, progress=None) -> None:
+    """Add count synthetic proposals (points; most published, some worked out with a wijkbudget)."""
+    rng = np.random.default_rng(seed)
+    area = store.areas()[3].buffer(-150)
+    paths = [path for path, _ in PROPOSAL_PATHS]
+    for offset in range(0, count, BATCH):
+        size = min(BATCH, count - offset)
+        chosen = rng.choice(len(paths), size, p=[share for _, share in PROPOSAL_PATHS])
+        budgets = rng.integers(5, 100, size) * 50
+        props = [
+            {
+                "titel": f"Voorstel {offset + i + 1}",
+                "soort": "initiatief",
+                "categorie": "groen",
+                "status": paths[k][-1],
+                "wijkbudget": int(budget),
+            }
+            for i, (k, budget) in enumerate(zip(chosen, budgets))
+        ]
+        trails = [[Step(van, naar, MOMENT, SYSTEM) for van, naar in zip((None, *paths[k]), paths[k])] for k in chosen]
+        xy = _points_inside(rng, area, size)
+        store.insert("voorstellen", list(zip(props, shapely.points(xy))), trails=trails)
+        if progress:
+            progress.update(size)
+
+
 def bbox_around(store: Store, wanted: int = 1_000) -> tuple[float, float, float, float]:
     """A square in RD around the centre of the municipality holding about `wanted` projects."""
     total = store.count("projecten")
@@ -91,4 +126,4 @@ def bbox_around(store: Store, wanted: int = 1_000) -> tuple[float, float, float,
     return cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2
 
 
-__all__ = ["Query", "bbox_around", "load"]
+__all__ = ["Query", "bbox_around", "load", "load_proposals"]

@@ -8,12 +8,13 @@ with the spatial index, `every` derives the whole collection.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-import pandas as pd
 import shapely
 from pygeofilter import ast
 
-from geoservice.domain.model import ALL_TYPES, COLLECTIONS, SUPPORTABLE
+from geoservice.domain.model import ALL_TYPES, SUPPORTABLE
 from geoservice.domain.policy import Policy
 from geoservice.domain.validation import TYPE_IDS
 from geoservice.query.filters import intersects
@@ -21,37 +22,51 @@ from geoservice.store import Query, Store
 
 TITLE_PART = 180  # characters of each title a koppelkans quotes
 BOXES_PER_QUERY = 50  # neighbourhoods looked up in one query
+COLUMNS = {"projecten": ("titel", "planjaar", "fase"), "voorstellen": ("titel", "status")}  # what the rules read
+
+
+@dataclass(frozen=True)
+class Features:
+    """Features of one collection as columns, in id order: ids, the properties the rules read, geometries."""
+
+    ids: np.ndarray
+    columns: dict[str, np.ndarray]
+    geoms: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    def take(self, rows) -> Features:
+        return Features(self.ids[rows], {name: v[rows] for name, v in self.columns.items()}, self.geoms[rows])
 
 
 def every(store: Store, policy: Policy, year: int) -> list:
     """All koppelkansen of the store: [(properties, geometry)]."""
-    projects, project_geoms = frame(store, "projecten")
-    proposals, proposal_geoms = frame(store, "voorstellen", published_only=True)
+    projects = features(store, "projecten")
     return [
-        *proposal_opportunities(projects, project_geoms, proposals, proposal_geoms, policy, year),
-        *project_pairs(projects, project_geoms, policy),
+        *proposal_opportunities(projects, features(store, "voorstellen", published_only=True), policy, year),
+        *project_pairs(projects, policy),
     ]
 
 
 def around(store: Store, policy: Policy, year: int, project_ids: set, proposal_ids: set) -> list:
     """The koppelkansen that name one of these projects or proposals, as they are now."""
     rules = policy.koppelkansen
-    projects, project_geoms = frame(store, "projecten", _ids(project_ids))
-    proposals, proposal_geoms = frame(store, "voorstellen", _ids(proposal_ids), published_only=True)
+    projects = features(store, "projecten", _ids(project_ids))
+    proposals = features(store, "voorstellen", _ids(proposal_ids), published_only=True)
     reach = max(rules.afstand_m, 2 * rules.projecten_marge_m)  # pairs of projects: both grown by the margin
-    near_projects, near_project_geoms = _union(
-        (projects, project_geoms),
-        _near(store, "projecten", [*_boxes(project_geoms, reach), *_boxes(proposal_geoms, rules.afstand_m)]),
-    )
-    near_proposals, near_proposal_geoms = _near(
-        store, "voorstellen", _boxes(project_geoms, rules.afstand_m), published_only=True
-    )
+    boxes = [*_boxes(projects.geoms, reach), *_boxes(proposals.geoms, rules.afstand_m)]
+    near_projects = _union(projects, _near(store, "projecten", boxes))
+    near_proposals = _near(store, "voorstellen", _boxes(projects.geoms, rules.afstand_m), published_only=True)
     found = [
-        *proposal_opportunities(near_projects, near_project_geoms, proposals, proposal_geoms, policy, year),
-        *proposal_opportunities(projects, project_geoms, near_proposals, near_proposal_geoms, policy, year),
+        *proposal_opportunities(near_projects, proposals, policy, year),
+        *proposal_opportunities(projects, near_proposals, policy, year),
         *(
             (props, geom)
-            for props, geom in project_pairs(near_projects, near_project_geoms, policy)
+            for props, geom in project_pairs(near_projects, policy)
             if props["project"] in project_ids or props["ander_project"] in project_ids
         ),
     ]
@@ -68,11 +83,11 @@ def naming(project_ids: set, proposal_ids: set) -> tuple[str, tuple]:
     return " OR ".join(conditions) or "1 = 0", tuple(values)
 
 
-def frame(store: Store, collection: str, filter_=None, published_only: bool = False):
-    """Features of a collection as a DataFrame of properties (index: ids, ascending) and their geometries."""
+def features(store: Store, collection: str, filter_=None, published_only: bool = False) -> Features:
+    """The features of a collection the filter selects, with the columns the rules read."""
     page = store.query(Query.every(collection, filter_, published_only=published_only))
-    columns = [f.name for f in COLLECTIONS[collection].fields]
-    return pd.DataFrame(page.properties, columns=columns, index=pd.Index(page.ids, name="id")), page.geometries
+    columns = {name: np.array([p[name] for p in page.properties], dtype=object) for name in COLUMNS[collection]}
+    return Features(np.array(page.ids, dtype=np.int64), columns, np.asarray(page.geometries, dtype=object))
 
 
 def _ids(ids: set):
@@ -85,45 +100,35 @@ def _boxes(geoms, distance: float) -> list:
     return [shapely.box(*bounds) for bounds in shapely.bounds(shapely.buffer(shapely.envelope(geoms), distance))]
 
 
-def _near(store: Store, collection: str, boxes: list, published_only: bool = False):
-    """The features of a collection that meet any of the boxes, in id order."""
+def _near(store: Store, collection: str, boxes: list, published_only: bool = False) -> Features:
+    """The features of a collection that meet any of the boxes."""
     chunks = [boxes[i : i + BOXES_PER_QUERY] for i in range(0, len(boxes), BOXES_PER_QUERY)]
-    found = [frame(store, collection, ast.Or.from_items(*map(intersects, chunk)), published_only) for chunk in chunks]
-    return _union(*found) if found else frame(store, collection, _ids(set()))
+    found = [features(store, collection, ast.Or.from_items(*map(intersects, c)), published_only) for c in chunks]
+    return _union(*found) if found else features(store, collection, _ids(set()))
 
 
-def _union(*frames):
-    """Frames of one collection together, each feature once, in id order."""
-    properties = pd.concat([f for f, _ in frames])
-    geoms = np.concatenate([g for _, g in frames])
-    keep = ~properties.index.duplicated()
-    properties, geoms = properties[keep], geoms[keep]
-    order = np.argsort(properties.index.to_numpy(), kind="stable")
-    return properties.iloc[order], geoms[order]
+def _union(*parts: Features) -> Features:
+    """Features of one collection together, each once, in id order."""
+    ids = np.concatenate([part.ids for part in parts])
+    columns = {name: np.concatenate([part[name] for part in parts]) for name in parts[0].columns}
+    _, first = np.unique(ids, return_index=True)
+    return Features(ids, columns, np.concatenate([part.geoms for part in parts])).take(first)
 
 
-def proposal_opportunities(projects, project_geoms, proposals, proposal_geoms, policy: Policy, year: int) -> list:
+def proposal_opportunities(projects: Features, proposals: Features, policy: Policy, year: int) -> list:
     """Each open published proposal within the distance of a project planned within the horizon."""
     rules = policy.koppelkansen
-    planned = (
-        (
-            (projects["planjaar"] >= year)
-            & (projects["planjaar"] <= year + rules.horizon_jaren)
-            & (projects["fase"] != "gereed")
-        ).to_numpy()
-        if len(projects)
-        else np.zeros(0, bool)
-    )
-    open_ = proposals["status"].isin(SUPPORTABLE).to_numpy() if len(proposals) else np.zeros(0, bool)
-    project_rows, proposal_rows = np.flatnonzero(planned), np.flatnonzero(open_)
-    tree = shapely.STRtree(project_geoms[project_rows])
-    near, around = tree.query(proposal_geoms[proposal_rows], predicate="dwithin", distance=rules.afstand_m)
-    v, p = proposal_rows[near], project_rows[around]
-    distances = shapely.distance(proposal_geoms[v], project_geoms[p])
+    planjaar = projects["planjaar"]
+    planned = (planjaar >= year) & (planjaar <= year + rules.horizon_jaren) & (projects["fase"] != "gereed")
+    project_rows = np.flatnonzero(planned.astype(bool))
+    proposal_rows = np.flatnonzero(np.isin(proposals["status"], SUPPORTABLE))
+    tree = shapely.STRtree(projects.geoms[project_rows])
+    near, around_ = tree.query(proposals.geoms[proposal_rows], predicate="dwithin", distance=rules.afstand_m)
+    voorstel, project = proposals.take(proposal_rows[near]), projects.take(project_rows[around_])
+    distances = shapely.distance(voorstel.geoms, project.geoms)
     overlaps = _plain(
-        shapely.intersection(proposal_geoms[v], shapely.buffer(project_geoms[p], rules.afstand_m)), proposal_geoms[v]
+        shapely.intersection(voorstel.geoms, shapely.buffer(project.geoms, rules.afstand_m)), voorstel.geoms
     )
-    voorstel, project = proposals.iloc[v], projects.iloc[p]
     return [
         (
             {
@@ -141,27 +146,27 @@ def proposal_opportunities(projects, project_geoms, proposals, proposal_geoms, p
             geom,
         )
         for vid, vt, pid, pt, jaar, d, geom in zip(
-            voorstel.index, voorstel["titel"], project.index, project["titel"], project["planjaar"], distances, overlaps
+            voorstel.ids, voorstel["titel"], project.ids, project["titel"], project["planjaar"], distances, overlaps
         )
     ]
 
 
-def project_pairs(projects, project_geoms, policy: Policy) -> list:
+def project_pairs(projects: Features, policy: Policy) -> list:
     """Pairs of unfinished projects that share space and are planned close together in time."""
     rules = policy.koppelkansen
     if not len(projects):
         return []
-    grown = shapely.buffer(project_geoms, rules.projecten_marge_m)
+    grown = shapely.buffer(projects.geoms, rules.projecten_marge_m)
     a, b = shapely.STRtree(grown).query(grown, predicate="intersects")
-    years = projects["planjaar"].to_numpy()
-    unfinished = (projects["fase"] != "gereed").to_numpy()
+    years = projects["planjaar"].astype(np.int64)
+    unfinished = projects["fase"] != "gereed"
     keep = (a < b) & (np.abs(years[a] - years[b]) <= rules.projecten_binnen_jaren) & unfinished[a] & unfinished[b]
     a, b = a[keep], b[keep]
     overlaps = shapely.intersection(grown[a], grown[b])
     shared = shapely.area(overlaps) >= rules.projecten_overlap_m2
     a, b, overlaps = a[shared], b[shared], _plain(overlaps[shared], grown[a[shared]])
-    first, second = projects.iloc[a], projects.iloc[b]
-    distances = shapely.distance(project_geoms[a], project_geoms[b])
+    first, second = projects.take(a), projects.take(b)
+    distances = shapely.distance(first.geoms, second.geoms)
     return [
         (
             {
@@ -179,10 +184,10 @@ def project_pairs(projects, project_geoms, policy: Policy) -> list:
             geom,
         )
         for pa, ta, ja, pb, tb, jb, d, geom in zip(
-            first.index,
+            first.ids,
             first["titel"],
             first["planjaar"],
-            second.index,
+            second.ids,
             second["titel"],
             second["planjaar"],
             distances,
