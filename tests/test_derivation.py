@@ -164,8 +164,10 @@ def test_a_reader_derives_only_what_changed(store, monkeypatch):
     derivation.refresh(store, RULES, "koppelkansen", YEAR + 1)  # a new year: derived whole, so not by a reader
     _write(store, "proposal", 3, 4, 5.0, 5.0, 1)
     answer = client.get("/collections/koppelkansen/items", params={"limit": 1})
-    assert answer.status_code == 200
-    assert changes.since(store, derivation.stamp(store, "koppelkansen").sequence, 1, derivation.SOURCES) == []
+    stamp = derivation.stamp(store, "koppelkansen")
+    assert changes.since(store, stamp.sequence, 1, derivation.SOURCES) == []
+    assert answer.headers["Derived-Through-Change"] == str(stamp.sequence)
+    assert answer.headers["Derived-At"] == stamp.moment
 
 
 def test_a_new_policy_is_derived_whole_once_in_the_background_while_the_old_data_is_served(store, tmp_path):
@@ -176,14 +178,16 @@ def test_a_new_policy_is_derived_whole_once_in_the_background_while_the_old_data
     old = set(_stored_pairs(store))
     new = {props["code"] for props, _ in koppelkansen.every(store, policy, YEAR)}
     assert len(new) > len(old)
-    started = store.last_change()
-    seen = []
+    started, before = store.last_change(), derivation.stamp(store, "koppelkansen")
+    seen, stamps = [], []
     with serving(store.location, tmp_path, policy=wider) as server:
         deadline = time.monotonic() + 60
         while not seen or seen[-1] != new:
             assert time.monotonic() < deadline, "the new policy was not derived within a minute"
             answer = httpx.get(f"{server.url}/collections/koppelkansen/items", params={"limit": 10_000}, timeout=30)
             seen.append({f["id"] for f in answer.json()["features"]})
+            stamps.append(answer.headers["Derived-At"])
     assert all(codes in (old, new) for codes in seen)
+    assert all((stamp == before.moment) == (codes == old) for codes, stamp in zip(seen, stamps))  # stamped as derived
     whole = [c for c in store.changes_since(started) if c.kind == changes.DERIVED and c.collection == "koppelkansen"]
     assert len(whole) == 1 and derivation.stamp(store, "koppelkansen").fits(policy, YEAR)

@@ -347,7 +347,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             CORSMiddleware,
             allow_origins=["*"],
             allow_methods=["GET", "HEAD", "OPTIONS"],
-            expose_headers=["Content-Crs", "Location", "API-Version", "ETag", REQUEST_ID],
+            expose_headers=["Content-Crs", "Location", "API-Version", "ETag", REQUEST_ID, *derivation.DERIVED_HEADERS],
         ),
         Middleware(GZipMiddleware, minimum_size=4096, compresslevel=1),  # small answers: not worth it
         Middleware(PageSecurity, tile_hosts=(tile_host(policy.kaarten.ondergrond),)),

@@ -157,6 +157,7 @@ class Reading:
         def work():
             derivation.refresh(self.store, self.policy, collection.name)  # derived data is current first
             caching = self._caching(request, collection, viewer, output, output == "html")
+            caching.update(derivation.headers(self.store, collection.name))
             return caching, None if unchanged_for(request, caching) else read(*args)
 
         return await in_thread(work)

@@ -35,6 +35,7 @@ MOST_CHANGES = 1000  # changes behind beyond which deriving the whole is cheaper
 MOST_FEATURES = 2000  # features named by the changes behind, likewise
 WHOLE = "geheel"  # the row of afgeleid that holds the lease of a whole derivation
 LEASE = dt.timedelta(minutes=15)  # after this another process may derive whole (one that stopped half-way)
+DERIVED_HEADERS = ("Derived-Through-Change", "Derived-At")  # what answers say of the stamp of derived data
 _FAILED: dict = {}  # (store, derived collection) -> the last change of a derivation that failed
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,14 @@ def stamp(store: Store, name: str) -> Stamp | None:
         return Stamp(**orjson.loads(rows[0][0]))
     except (IndexError, TypeError, orjson.JSONDecodeError):
         return None
+
+
+def headers(store: Store, name: str) -> dict:
+    """The stamp of a derived collection as response headers (none for other collections)."""
+    current = stamp(store, name) if name in DERIVED else None
+    if current is None:
+        return {}
+    return dict(zip(DERIVED_HEADERS, (str(current.sequence), current.moment)))
 
 
 def refresh(store: Store, policy: Policy, name: str, year: int | None = None) -> None:

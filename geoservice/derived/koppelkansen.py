@@ -22,6 +22,7 @@ from geoservice.store import Query, Store
 
 TITLE_PART = 180  # characters of each title a koppelkans quotes
 BOXES_PER_QUERY = 50  # neighbourhoods looked up in one query
+SLICE = 100_000  # candidate pairs worked on at once
 COLUMNS = {"projecten": ("titel", "planjaar", "fase"), "voorstellen": ("titel", "status")}  # what the rules read
 
 
@@ -124,11 +125,19 @@ def proposal_opportunities(projects: Features, proposals: Features, policy: Poli
     proposal_rows = np.flatnonzero(np.isin(proposals["status"], SUPPORTABLE))
     tree = shapely.STRtree(projects.geoms[project_rows])
     near, around_ = tree.query(proposals.geoms[proposal_rows], predicate="dwithin", distance=rules.afstand_m)
-    voorstel, project = proposals.take(proposal_rows[near]), projects.take(project_rows[around_])
+    return [
+        pair
+        for rows in _slices(len(near))
+        for pair in _opportunities(
+            proposals.take(proposal_rows[near[rows]]), projects.take(project_rows[around_[rows]]), rules.afstand_m, year
+        )
+    ]
+
+
+def _opportunities(voorstel: Features, project: Features, distance: float, year: int) -> list:
+    """Koppelkansen of proposals and projects side by side (row by row)."""
     distances = shapely.distance(voorstel.geoms, project.geoms)
-    overlaps = _plain(
-        shapely.intersection(voorstel.geoms, shapely.buffer(project.geoms, rules.afstand_m)), voorstel.geoms
-    )
+    overlaps = _plain(shapely.intersection(voorstel.geoms, shapely.buffer(project.geoms, distance)), voorstel.geoms)
     return [
         (
             {
@@ -162,6 +171,11 @@ def project_pairs(projects: Features, policy: Policy) -> list:
     unfinished = projects["fase"] != "gereed"
     keep = (a < b) & (np.abs(years[a] - years[b]) <= rules.projecten_binnen_jaren) & unfinished[a] & unfinished[b]
     a, b = a[keep], b[keep]
+    return [pair for rows in _slices(len(a)) for pair in _pairs(projects, grown, a[rows], b[rows], rules)]
+
+
+def _pairs(projects: Features, grown: np.ndarray, a: np.ndarray, b: np.ndarray, rules) -> list:
+    """Koppelkansen of the candidate pairs (a[i], b[i]) of projects whose grown geometries overlap enough."""
     overlaps = shapely.intersection(grown[a], grown[b])
     shared = shapely.area(overlaps) >= rules.projecten_overlap_m2
     a, b, overlaps = a[shared], b[shared], _plain(overlaps[shared], grown[a[shared]])
@@ -194,6 +208,11 @@ def project_pairs(projects: Features, policy: Policy) -> list:
             overlaps,
         )
     ]
+
+
+def _slices(count: int) -> list[slice]:
+    """Candidates in slices, so that the geometries made for them at once stay few."""
+    return [slice(start, start + SLICE) for start in range(0, count, SLICE)]
 
 
 def _short(title: str) -> str:
