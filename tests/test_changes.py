@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import shapely
-from conftest import copy_store, serving
+from conftest import POLICY, copy_store, serving
 from test_cli import geoservice
 from test_import import _frame, _mapping
 
@@ -33,6 +33,8 @@ PROJECT = {
 }
 PROPOSAL = {"titel": "Bankje bij de speeltuin", "soort": "idee", "categorie": "overig"}
 POINT = shapely.Point(187700, 428600)
+
+RULES = Policy.load(POLICY)  # the policy the demo store was derived under
 
 
 def _new(store, since: int) -> list[changes.Change]:
@@ -144,18 +146,18 @@ def test_a_follower_never_sees_a_number_appear_below_one_it_read(store):
 @pytest.fixture
 def mapped_copy(demo_path, tmp_path):
     store = GeoPackageStore(copy_store(demo_path, tmp_path / "wijkplan.gpkg"))
-    follower.rebuild(store, Policy(), tmp_path / "maps")
+    follower.rebuild(store, RULES, tmp_path / "maps")
     return store, tmp_path / "maps"
 
 
 def test_catching_up_rebuilds_only_the_maps_of_the_areas_public_changes_touched(mapped_copy):
     store, directory = mapped_copy
-    assert follower.catch_up(store, Policy(), directory) == []
+    assert follower.catch_up(store, RULES, directory) == []
     [unpublished] = store.insert("voorstellen", [(PROPOSAL, POINT)], PARTICIPANT)
-    assert follower.catch_up(store, Policy(), directory) == []  # nothing public changed
+    assert follower.catch_up(store, RULES, directory) == []  # nothing public changed
     store.update("voorstellen", unpublished, {"status": "gepubliceerd"}, actor=MODERATOR)
     wijk, buurt = (store.get("voorstellen", unpublished).properties[0][k] for k in ("wijkcode", "buurtcode"))
-    written = {p.relative_to(directory).as_posix() for p in follower.catch_up(store, Policy(), directory)}
+    written = {p.relative_to(directory).as_posix() for p in follower.catch_up(store, RULES, directory)}
     assert written == {"overzicht.html", f"wijk/{wijk}.html", f"buurt/{buurt}.html"}
     assert PROPOSAL["titel"] in (directory / "buurt" / f"{buurt}.html").read_text()
 
@@ -163,12 +165,12 @@ def test_catching_up_rebuilds_only_the_maps_of_the_areas_public_changes_touched(
 def test_maps_of_a_replaced_store_are_rebuilt_whole(mapped_copy, demo_path):
     store, directory = mapped_copy
     store.insert("projecten", [(PROJECT, POINT)], PLANNER)
-    follower.catch_up(store, Policy(), directory)
+    follower.catch_up(store, RULES, directory)
     store.close()
     for log in (f"{store.location}-wal", f"{store.location}-shm"):
         Path(log).unlink(missing_ok=True)
     copy_store(demo_path, Path(store.location))  # another store at the same place, with a shorter log
-    assert len(follower.catch_up(GeoPackageStore(store.location), Policy(), directory)) > 50
+    assert len(follower.catch_up(GeoPackageStore(store.location), RULES, directory)) > 50
     assert PROJECT["titel"] not in (directory / "overzicht.html").read_text()
 
 

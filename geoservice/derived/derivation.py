@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 
 import orjson
@@ -107,21 +108,32 @@ def derive_whole(store: Store, policy: Policy, year: int | None = None) -> bool:
         return False
     try:
         sequence = store.last_change()  # what changes later is derived from the changes
-        pairs = koppelkansen.every(store, policy, year)
-        sums = summaries.of(store, policy, year, [row[0] for row in store.totals(Query("wijken"), ("wijkcode",))])
+        wijkcodes = [row[0] for row in store.totals(Query("wijken"), ("wijkcode",))]
         with store.transaction() as tx:
             for name in DERIVED:
                 _hold(store, tx, name)
-            appeared, areas = _replace_koppelkansen(store, tx, "1 = 1", (), pairs)
-            store.set_values(tx, WIJKEN, "wijkcode", sums)
-            for name, named, touched in (("koppelkansen", appeared, areas), ("wijken", [], set())):
+            appeared = _all_koppelkansen(store, tx, koppelkansen.every(store, policy, year))
+            store.set_values(tx, WIJKEN, "wijkcode", summaries.of(store, policy, year, wijkcodes))
+            for name, named in (("koppelkansen", appeared), ("wijken", [])):
                 _write_stamp(tx, name, sequence, year, policy)
-                store.announce(tx, name, changes.DERIVED, named, touched, public=True)
+                store.announce(tx, name, changes.DERIVED, named, changes.EVERYWHERE, public=True)
     finally:
         _release(store)
     for name in DERIVED:
         _FAILED.pop((store.location, name), None)
     return True
+
+
+def _all_koppelkansen(store: Store, tx, parts) -> list[str]:
+    """Every stored koppelkans replaced by the parts' pairs, a part at a time; the codes that are new."""
+    table = KOPPELKANSEN.name
+    before = {code for (code,) in tx.execute(f'SELECT code FROM "{table}"').fetchall()}
+    tx.execute(f'DELETE FROM "{table}"')
+    appeared = []
+    for pairs in parts:
+        store.insert_derived(tx, KOPPELKANSEN, pairs)
+        appeared += [props["code"] for props, _ in pairs if props["code"] not in before]
+    return sorted(appeared)
 
 
 # -- deriving what changed --------------------------------------------------------------
@@ -153,10 +165,15 @@ def _koppelkansen_of_changes(store: Store, tx, policy: Policy, year: int, behind
 
 
 def _summaries_of_changes(store: Store, tx, policy: Policy, year: int, behind: list[Change]):
-    """The summaries of the wijken the changes touched, summed up again."""
-    areas = set().union(*(c.areas for c in behind if c.kind in TOUCHING["wijken"]))
-    wijkcodes = [row[0] for row in store.totals(Query("wijken"), ("wijkcode",)) if row[0] in areas]
-    store.set_values(tx, WIJKEN, "wijkcode", summaries.of(store, policy, year, wijkcodes))
+    """The parts of the summaries the changes touched (of the wijken they touched, the part their
+    collection feeds) counted again."""
+    wijkcodes = {row[0] for row in store.totals(Query("wijken"), ("wijkcode",))}
+    values = defaultdict(dict)
+    for source, count in summaries.PARTS.items():
+        touched = set().union(*(c.areas for c in behind if c.collection == source and c.kind in TOUCHING["wijken"]))
+        for code, part in count(store, policy, sorted(touched & wijkcodes)).items():
+            values[code].update(part)
+    store.set_values(tx, WIJKEN, "wijkcode", values)
     return [], set()
 
 
@@ -164,8 +181,8 @@ INCREMENTS = {"koppelkansen": _koppelkansen_of_changes, "wijken": _summaries_of_
 
 
 def _replace_koppelkansen(store: Store, tx, condition: str, values: tuple, pairs: list) -> tuple[list, set]:
-    """The stored koppelkansen meeting the condition replaced by pairs: the codes of those that
-    were not there before, and the areas where one appeared, went or moved."""
+    """The stored koppelkansen naming changed features (the condition) replaced by pairs: the codes
+    of those that were not there before, and the areas where one appeared, went or moved."""
     table = KOPPELKANSEN.name
     before = tx.execute(f'SELECT code, wijkcode, buurtcode FROM "{table}" WHERE {condition}', values).fetchall()
     tx.execute(f'DELETE FROM "{table}" WHERE {condition}', values)

@@ -8,6 +8,7 @@ with the spatial index, `every` derives the whole collection.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,13 +45,11 @@ class Features:
         return Features(self.ids[rows], {name: v[rows] for name, v in self.columns.items()}, self.geoms[rows])
 
 
-def every(store: Store, policy: Policy, year: int) -> list:
-    """All koppelkansen of the store: [(properties, geometry)]."""
+def every(store: Store, policy: Policy, year: int) -> Iterator[list]:
+    """All koppelkansen of the store, a slice at a time: [(properties, geometry)]."""
     projects = features(store, "projecten")
-    return [
-        *proposal_opportunities(projects, features(store, "voorstellen", published_only=True), policy, year),
-        *project_pairs(projects, policy),
-    ]
+    yield from proposal_opportunities(projects, features(store, "voorstellen", published_only=True), policy, year)
+    yield from project_pairs(projects, policy)
 
 
 def around(store: Store, policy: Policy, year: int, project_ids: set, proposal_ids: set) -> list:
@@ -65,13 +64,18 @@ def around(store: Store, policy: Policy, year: int, project_ids: set, proposal_i
     found = [
         *proposal_opportunities(near_projects, proposals, policy, year),
         *proposal_opportunities(projects, near_proposals, policy, year),
-        *(
-            (props, geom)
-            for props, geom in project_pairs(near_projects, policy)
-            if props["project"] in project_ids or props["ander_project"] in project_ids
-        ),
+        *project_pairs(near_projects, policy),
     ]
-    return list({props["code"]: (props, geom) for props, geom in found}.values())
+    return list(
+        {
+            props["code"]: (props, geom)
+            for part in found
+            for props, geom in part
+            if props["voorstel"] in proposal_ids
+            or props["project"] in project_ids
+            or props["ander_project"] in project_ids
+        }.values()
+    )
 
 
 def naming(project_ids: set, proposal_ids: set) -> tuple[str, tuple]:
@@ -116,8 +120,8 @@ def _union(*parts: Features) -> Features:
     return Features(ids, columns, np.concatenate([part.geoms for part in parts])).take(first)
 
 
-def proposal_opportunities(projects: Features, proposals: Features, policy: Policy, year: int) -> list:
-    """Each open published proposal within the distance of a project planned within the horizon."""
+def proposal_opportunities(projects: Features, proposals: Features, policy: Policy, year: int) -> Iterator[list]:
+    """Each open published proposal within the distance of a project planned within the horizon (in slices)."""
     rules = policy.koppelkansen
     planjaar = projects["planjaar"]
     planned = (planjaar >= year) & (planjaar <= year + rules.horizon_jaren) & (projects["fase"] != "gereed")
@@ -125,13 +129,10 @@ def proposal_opportunities(projects: Features, proposals: Features, policy: Poli
     proposal_rows = np.flatnonzero(np.isin(proposals["status"], SUPPORTABLE))
     tree = shapely.STRtree(projects.geoms[project_rows])
     near, around_ = tree.query(proposals.geoms[proposal_rows], predicate="dwithin", distance=rules.afstand_m)
-    return [
-        pair
-        for rows in _slices(len(near))
-        for pair in _opportunities(
+    for rows in _slices(len(near)):
+        yield _opportunities(
             proposals.take(proposal_rows[near[rows]]), projects.take(project_rows[around_[rows]]), rules.afstand_m, year
         )
-    ]
 
 
 def _opportunities(voorstel: Features, project: Features, distance: float, year: int) -> list:
@@ -160,18 +161,19 @@ def _opportunities(voorstel: Features, project: Features, distance: float, year:
     ]
 
 
-def project_pairs(projects: Features, policy: Policy) -> list:
-    """Pairs of unfinished projects that share space and are planned close together in time."""
+def project_pairs(projects: Features, policy: Policy) -> Iterator[list]:
+    """Pairs of unfinished projects that share space and are planned close together in time (in slices)."""
     rules = policy.koppelkansen
     if not len(projects):
-        return []
+        return
     grown = shapely.buffer(projects.geoms, rules.projecten_marge_m)
     a, b = shapely.STRtree(grown).query(grown, predicate="intersects")
     years = projects["planjaar"].astype(np.int64)
     unfinished = projects["fase"] != "gereed"
     keep = (a < b) & (np.abs(years[a] - years[b]) <= rules.projecten_binnen_jaren) & unfinished[a] & unfinished[b]
     a, b = a[keep], b[keep]
-    return [pair for rows in _slices(len(a)) for pair in _pairs(projects, grown, a[rows], b[rows], rules)]
+    for rows in _slices(len(a)):
+        yield _pairs(projects, grown, a[rows], b[rows], rules)
 
 
 def _pairs(projects: Features, grown: np.ndarray, a: np.ndarray, b: np.ndarray, rules) -> list:

@@ -55,6 +55,25 @@ def with_dimensions(collection: Collection, geoms: np.ndarray, rows: list[list])
     return [[*row, int(dimension)] for row, dimension in zip(rows, shapely.get_dimensions(geoms))]
 
 
+# Indexes that keep derived data cheap to follow: the koppelkansen naming a feature, and each
+# wijk's summary counted from an index that holds the counted columns.
+DERIVATION_INDEXES = {
+    "koppelkansen_voorstel": ("koppelkansen", "voorstel"),
+    "koppelkansen_project": ("koppelkansen", "project"),
+    "koppelkansen_ander_project": ("koppelkansen", "ander_project"),
+    "voorstellen_per_wijk": ("voorstellen", "wijkcode", "gepubliceerd", "status", "steun", "wijkbudget"),
+    "projecten_per_wijk": ("projecten", "wijkcode", "planjaar", "fase", "budget_indicatie"),
+}
+
+
+def create_derivation_indexes(tx, names=DERIVATION_INDEXES) -> None:
+    """The derivation indexes of these names (stores made before them get them when opened)."""
+    for name in names:
+        table, *columns = DERIVATION_INDEXES[name]
+        listed = ", ".join(f'"{column}"' for column in columns)
+        tx.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ({listed})')
+
+
 def indexed(f: Field) -> bool:
     """Fields worth an index: the ones filtered on most."""
     return bool(f.values) or f.name in ("wijkcode", "buurtcode", "planjaar")

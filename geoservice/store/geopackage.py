@@ -24,10 +24,12 @@ from geoservice.query.cql2sql import Dialect, Sql
 from geoservice.store import changes, gpkg, private
 from geoservice.store.base import (
     ADDED_LATER,
+    DERIVATION_INDEXES,
     DIMENSION,
     STORAGE_SRID,
     Store,
     column_sql,
+    create_derivation_indexes,
     indexed,
     stored_columns,
     with_dimensions,
@@ -177,6 +179,7 @@ class GeoPackageStore(Store):
         self._add_dimensions()
         self._add_change_log()
         self._add_service_tables()
+        self._add_derivation_indexes()
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -309,6 +312,15 @@ class GeoPackageStore(Store):
                 with _transaction(conn):
                     tables.create_tables(conn, SQL_TYPES)
 
+    def _add_derivation_indexes(self) -> None:
+        """Stores made before derived data followed the change log get its indexes."""
+        conn = self._connection()
+        present = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        missing = [name for name in DERIVATION_INDEXES if name not in present]
+        if missing:
+            with _transaction(conn):
+                create_derivation_indexes(conn, missing)
+
     def _delete_row(self, tx, collection, feature_id) -> None:
         tx.execute(f'DELETE FROM "{collection.name}" WHERE {self._key(collection)} = ?', (feature_id,))
         self.touch(tx, collection.name, [])
@@ -384,5 +396,6 @@ def create(path: str | os.PathLike) -> GeoPackageStore:
                 _index_dimension(conn, collection)
         private.create_tables(conn, SQL_TYPES)
         _create_change_log(conn)
+        create_derivation_indexes(conn)
     conn.close()
     return GeoPackageStore(path)

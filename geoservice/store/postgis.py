@@ -23,10 +23,12 @@ from geoservice.query.cql2sql import Dialect, Sql
 from geoservice.store import changes, private
 from geoservice.store.base import (
     ADDED_LATER,
+    DERIVATION_INDEXES,
     DIMENSION,
     STORAGE_SRID,
     Store,
     column_sql,
+    create_derivation_indexes,
     indexed,
     stored_columns,
     with_dimensions,
@@ -82,6 +84,7 @@ class PostGISStore(Store):
         self._local = threading.local()  # the connection of the thread's open transaction, if any
         self._add_dimensions()
         self._add_change_log()
+        self._add_derivation_indexes()
 
     def _add_dimensions(self) -> None:
         """Stores made before collections were split by geometry family get the dimension column."""
@@ -121,6 +124,14 @@ class PostGISStore(Store):
             if tables and added.NAMES[0] not in tables:
                 with self.transaction() as tx:
                     added.create_tables(tx, SQL_TYPES)
+
+    def _add_derivation_indexes(self) -> None:
+        """Stores made before derived data followed the change log get its indexes."""
+        present = {row[0] for row in self.read("SELECT indexname FROM pg_indexes WHERE schemaname = ?", (self.schema,))}
+        missing = [name for name in DERIVATION_INDEXES if name not in present]
+        if present and missing:  # a store is here, made before them
+            with self.transaction() as tx:
+                create_derivation_indexes(tx, missing)
 
     def close(self) -> None:
         self.pool.close()
@@ -309,6 +320,7 @@ def create(url: str, schema: str = DEFAULT_SCHEMA) -> PostGISStore:
             changes.create_table(_Transaction(conn), SQL_TYPES)
             for added in ADDED_LATER:
                 added.create_tables(_Transaction(conn), SQL_TYPES)
+            create_derivation_indexes(_Transaction(conn))
     return PostGISStore(url, schema)
 
 
