@@ -8,6 +8,7 @@ table analysed: ten cities of a million projects each. Measured with one client 
 measures (median of 15 after a first answer): first page, a bbox holding about 1 000 projects, a
 CQL2 filter, a single item, a vector tile at level 14 cold (the first answer) and warm; the rate
 of a whole-layer download at limit 1000 (following next links for a minute); the server's peak RSS.
+Koppelkansen and wijk summaries are not derived here (`make benchmark-derived` measures them).
 
     make benchmark-national                  # 10M
     make benchmark-national NATIONAL=2000000
@@ -53,7 +54,7 @@ def national(cluster: Cluster, size: int) -> str:
     source = GeoPackageStore(run.geopackage(BASE))
     build = f"{name}_building"  # renamed when whole: an interrupted build is started again
     cluster.drop_database(build)
-    run.postgis(source, BASE, cluster.create_database(build))
+    run.postgis(source, BASE, cluster.create_database(build), derive=False)
     minx, miny, maxx, maxy = source.extent("buurten")
     _copies(cluster.url(build), size // BASE, ((minx + maxx) / 2, (miny + maxy) / 2))
     with psycopg.connect(cluster.url(), autocommit=True) as conn:
@@ -130,7 +131,8 @@ def main() -> None:
         bbox = f"{west:.6f},{south:.6f},{east:.6f},{north:.6f}"
         tile = morecantile.tms.get("WebMercatorQuad").tile((west + east) / 2, (south + north) / 2, 14)
         tokens_path = workdir / "tokens.yml"
-        server = servers.ours("ours (PostGIS)", url, tokens_path, Tokens(tokens_path).issue("benchmark", "planner"))
+        token = Tokens(tokens_path).issue("benchmark", "planner")
+        server = servers.ours("ours (PostGIS)", url, tokens_path, token, derive_interval_s=0)
         server.start(workdir)
         try:
             rows = measure(server, bbox, tile, total)

@@ -111,8 +111,9 @@ def _batches(source: GeoPackageStore, size: int):
         yield source.query(Query("projecten", limit=synthetic.BATCH, offset=offset))
 
 
-def postgis(source: GeoPackageStore, size: int, url: str) -> None:
-    """The same projects (same ids) in PostGIS."""
+def postgis(source: GeoPackageStore, size: int, url: str, derive: bool = True) -> None:
+    """The same projects (same ids) in PostGIS, with koppelkansen and wijk summaries derived unless
+    told not to."""
     from geoservice.store import postgis as backend
 
     target = backend.create(url)
@@ -125,7 +126,8 @@ def postgis(source: GeoPackageStore, size: int, url: str) -> None:
             progress.update(len(page.ids))
         with target.transaction() as tx:
             target.continue_ids(tx)
-        derived(target)
+        if derive:
+            derived(target)
 
 
 def geojson_file(source: GeoPackageStore, size: int) -> Path:

@@ -72,9 +72,11 @@ class Server:
             self.process.wait(timeout=30)
 
 
-def ours(name: str, store: str, tokens: Path, token: str, workers: int = 1) -> Server:
+def ours(name: str, store: str, tokens: Path, token: str, workers: int = 1, **settings) -> Server:
+    """The service on a store; settings: further GEOSERVICE_ variables (name in lower case)."""
     command = [sys.executable, "-m", "geoservice.ops.cli", "serve"]
     env = {"GEOSERVICE_STORE": store, "GEOSERVICE_TOKENS": str(tokens), "GEOSERVICE_WORKERS": str(workers)}
+    env.update({f"GEOSERVICE_{key.upper()}": str(value) for key, value in settings.items()})
     return Server(name, command, env, "/collections/projecten/items", token=token)
 
 

@@ -26,7 +26,9 @@ class Settings(BaseSettings):
     policy: str = "config/wijkplan.yml"
     maps: str = "data/maps"
     maps_interval_s: float = 1.0  # how often the maps catch up with the store's change log
-    derive_interval_s: float = 1.0  # how often derived collections catch up (and are derived whole when due)
+    derive_interval_s: float = (
+        1.0  # how often derived collections catch up (and are derived whole when due); 0: never in the background
+    )
     webhooks_interval_s: float = 1.0  # how often new changes are queued and due webhooks delivered
     downloads: str = "data/downloads"
     query_budget_s: float = 10.0  # one read of features may take this long, then it is a 503

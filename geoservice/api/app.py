@@ -337,10 +337,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     service = ServiceRoutes(store, api, access, policy, Path(settings.maps), settings.query_budget_s)
     base = api.base_url.rstrip("/")
     background = [
-        Repeating("afleiden", lambda: derivation.keep_up(store, policy), settings.derive_interval_s),
         map_follower(store, policy, settings.maps, settings.maps_interval_s),
         Repeating("webhooks", Dispatcher(store, policy.webhooks, base).round, settings.webhooks_interval_s),
     ]
+    if settings.derive_interval_s > 0:
+        background.append(Repeating("afleiden", lambda: derivation.keep_up(store, policy), settings.derive_interval_s))
     middleware = [
         Middleware(Guard),
         Middleware(
