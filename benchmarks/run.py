@@ -15,6 +15,7 @@ import concurrent.futures
 import contextlib
 import datetime as dt
 import hashlib
+import itertools
 import sqlite3
 import statistics
 import sys
@@ -58,6 +59,19 @@ NEW_PROJECT = {
         "planjaar": 2029,
     },
 }
+GRID = (41, 21, 0.001, 0.0007)  # columns, rows and their spacing (degrees) of the places of created projects
+
+
+def new_project(number: int) -> dict:
+    """The number-th project the create workload sends: each at its own place on a grid of about
+    70 m around the first, so that created projects make no koppelkansen with each other."""
+    columns, rows, step_x, step_y = GRID
+    lon, lat = NEW_PROJECT["geometry"]["coordinates"]
+    column, row = number % columns - columns // 2, number // columns % rows - rows // 2
+    return {**NEW_PROJECT, "geometry": {"type": "Point", "coordinates": [lon + column * step_x, lat + row * step_y]}}
+
+
+_created = itertools.count()
 READS = ["first page", "deep page", "bbox", "CQL2 filter", "single item"]
 WORKLOADS = [*READS, "create"]
 
@@ -151,7 +165,7 @@ def _request(client: httpx.Client, server: servers.Server, workload: str, bbox: 
         headers = {"Content-Type": "application/geo+json"}
         if server.token:
             headers["Authorization"] = f"Bearer {server.token}"
-        return client.post(items, content=orjson.dumps(NEW_PROJECT), headers=headers)
+        return client.post(items, content=orjson.dumps(new_project(next(_created))), headers=headers)
     path = {
         "first page": f"{items}?limit=100",
         "deep page": f"{items}?limit=100&offset=50000",

@@ -54,7 +54,10 @@ def _wrk(
     script = workdir / "request.lua"
     headers = "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in request["headers"].items())
     body = f"wrk.body = [[{request['body'].decode()}]]\n" if request["body"] else ""
-    script.write_text(f'wrk.method = "{request["method"]}"\nwrk.path = [[{request["path"]}]]\n{headers}{body}')
+    script.write_text(
+        f'wrk.method = "{request["method"]}"\nwrk.path = [[{request["path"]}]]\n{headers}{body}'
+        + (_PLACES if workload == "create" else "")
+    )
     load = ["-t", str(min(2, connections)), "-c", str(connections), "-d", f"{seconds}s", "--latency"]
     result = subprocess.run(
         ["wrk", *load, "-s", str(script), server.url],
@@ -70,6 +73,21 @@ def _wrk(
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1)),
         "p50_ms": float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit],
     }
+
+
+# Created projects each at their own place, as run.new_project places them (a grid around the first).
+_PLACES = """
+local columns, rows, step_x, step_y = {}, {}, {}, {}
+local lon, lat = {}, {}
+local count = 0
+request = function()
+  local column = count % columns - math.floor(columns / 2)
+  local row = math.floor(count / columns) % rows - math.floor(rows / 2)
+  count = count + 1
+  local here = string.format("[%.6f,%.6f]", lon + column * step_x, lat + row * step_y)
+  return wrk.format(nil, nil, nil, (wrk.body:gsub("%[[-%d.]+,[-%d.]+%]", here, 1)))
+end
+""".format(*run.GRID, *run.NEW_PROJECT["geometry"]["coordinates"])
 
 
 class _Recorder:
