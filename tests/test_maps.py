@@ -222,7 +222,7 @@ def test_the_page_has_scale_legend_attribution_and_dutch_layer_names(mapped):
 def test_a_write_brings_its_maps_up_to_date_in_the_background(mapped, tokens_file, tmp_path):
     _, store, _ = mapped
     directory = tmp_path / "maps"
-    maps.build(store, Policy(), directory)
+    maps.build(store, Policy.load(POLICY), directory)  # the policy the service runs with
     with serving(store.location, tmp_path, tokens_file[0], maps=directory) as server:
         planner = {"Authorization": f"Bearer {tokens_file[1]['planner']}", "Content-Type": "application/geo+json"}
         body = {

@@ -393,6 +393,8 @@ def _running(background: list[Repeating]):
         try:
             yield
         finally:
+            for work in background:  # all told to stop first, then each given its moment to end
+                work.stop(wait_s=0)
             for work in background:
                 work.stop()
 

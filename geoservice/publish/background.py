@@ -21,7 +21,7 @@ class Repeating:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self, wait_s: float = 10.0) -> None:
+    def stop(self, wait_s: float = 3.0) -> None:
         """No further rounds; a round still running gets wait_s seconds to end (work that stops
         half-way writes nothing: every round commits at its end, or not at all)."""
         self._stopped.set()
