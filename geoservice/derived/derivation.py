@@ -79,8 +79,9 @@ def refresh(store: Store, policy: Policy, name: str, year: int | None = None) ->
         return
     year = year or dt.date.today().year
     current = stamp(store, name)
-    if current is None or not current.fits(policy, year) or not _behind(store, current):
-        return
+    behind = _behind(store, current) if current is not None and current.fits(policy, year) else []
+    if not behind or _too_many(behind):
+        return  # current, or for the background to derive whole: no write transaction for a reader
     if _FAILED.get((store.location, name)) == store.last_change():
         return  # tried at this change already; tried again after the next one
     try:
@@ -95,7 +96,7 @@ def keep_up(store: Store, policy: Policy, year: int | None = None) -> None:
     year, far behind), else by the changes (the background's and the command line's work)."""
     year = year or dt.date.today().year
     stamps = [stamp(store, name) for name in DERIVED]
-    if any(s is None or not s.fits(policy, year) or _far_behind(store, s) for s in stamps):
+    if any(s is None or not s.fits(policy, year) or _too_many(_behind(store, s)) for s in stamps):
         derive_whole(store, policy, year)
     for name in DERIVED:
         refresh(store, policy, name, year)
@@ -203,10 +204,6 @@ def _replace_koppelkansen(store: Store, tx, condition: str, values: tuple, pairs
 def _behind(store: Store, current: Stamp) -> list[Change]:
     """The changes of the sources after the stamp (at most one more than counts as too many)."""
     return changes.since(store, current.sequence, MOST_CHANGES + 1, SOURCES)
-
-
-def _far_behind(store: Store, current: Stamp) -> bool:
-    return _too_many(_behind(store, current))
 
 
 def _too_many(behind: list[Change]) -> bool:
