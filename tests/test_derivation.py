@@ -3,6 +3,7 @@ writes, deriving what the changes touched gives exactly what deriving everything
 by pair and wijk by wijk; a reader never derives the whole; a new policy or year is derived whole
 in the background while the data derived before is served."""
 
+import dataclasses
 import datetime as dt
 import time
 from collections import Counter
@@ -16,14 +17,16 @@ from hypothesis import strategies as st
 
 from geoservice.derived import derivation, koppelkansen
 from geoservice.domain.model import BUDGET_STATUSES, FASE_TRANSITIONS, PARTICIPATION, STATUS_TRANSITIONS, SUPPORTABLE
-from geoservice.domain.policy import Policy
+from geoservice.domain.policy import Koppelkansen, Policy
 from geoservice.domain.validation import Conflict, ValidationError
-from geoservice.store import Query, changes
+from geoservice.store import Query, changes, counts
 from geoservice.store import participation as supports
+from geoservice.store.postgis import PostGISStore
 from geoservice.store.private import Actor
 
 YEAR = dt.date.today().year
 RULES = Policy.load(POLICY)
+NOTHING_NEAR = Koppelkansen(horizon_jaren=-1, projecten_binnen_jaren=-1)  # rules no pair meets
 KINDS = ["project", "proposal", "move", "planjaar", "fase", "status", "merge", "delete", "support"]
 WRITES = st.lists(
     st.tuples(
@@ -107,6 +110,7 @@ def _assert_as_if_derived_whole(store) -> None:
     stored = _stored_pairs(store)
     whole = [pair for part in koppelkansen.every(store, RULES, YEAR) for pair in part]
     assert set(stored) == {props["code"] for props, _ in whole}
+    assert store.query(Query("koppelkansen", limit=1)).number_matched == len(whole)  # the kept count
     for props, geometry in whole:
         kept, kept_geometry = stored[props["code"]]
         assert {name: kept[name] for name in props} == props, props["code"]
@@ -154,6 +158,24 @@ def test_deriving_the_changes_gives_what_deriving_everything_gives(store):
 
     writes()
     assert sum(examples_that_changed_pairs) >= 5  # the writes made and unmade koppelkansen
+
+
+def test_a_store_made_before_kept_counts_gets_them_when_opened(store):
+    with store.transaction() as tx:
+        tx.execute(f"DROP TABLE {counts.TABLE}")
+        for name in ("erbij", "eraf"):
+            on = ' ON "koppelkansen"' if isinstance(store, PostGISStore) else ""
+            tx.execute(f'DROP TRIGGER "koppelkansen_{name}"{on}')
+    reopened = type(store)(store.location)
+    try:
+        pairs = reopened.read("SELECT count(*) FROM koppelkansen")[0][0]
+        assert pairs > 0 and counts.rows(reopened, "koppelkansen") == pairs
+        derivation.derive_whole(reopened, dataclasses.replace(RULES, koppelkansen=NOTHING_NEAR), YEAR)
+        assert counts.rows(reopened, "koppelkansen") == reopened.read("SELECT count(*) FROM koppelkansen")[0][0] == 0
+        derivation.derive_whole(reopened, RULES, YEAR)
+        assert counts.rows(reopened, "koppelkansen") == pairs
+    finally:
+        reopened.close()
 
 
 def test_a_reader_derives_only_what_changed(store, monkeypatch):

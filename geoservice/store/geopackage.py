@@ -21,7 +21,7 @@ import shapely
 from geoservice.domain.model import COLLECTIONS, TABLES, Collection, Field
 from geoservice.domain.validation import ValidationError, format_datetime
 from geoservice.query.cql2sql import Dialect, Sql
-from geoservice.store import changes, gpkg, private
+from geoservice.store import changes, counts, gpkg, private
 from geoservice.store.base import (
     ADDED_LATER,
     DERIVATION_INDEXES,
@@ -179,7 +179,7 @@ class GeoPackageStore(Store):
         self._add_dimensions()
         self._add_change_log()
         self._add_service_tables()
-        self._add_derivation_indexes()
+        self._add_derivation_support()
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -312,14 +312,17 @@ class GeoPackageStore(Store):
                 with _transaction(conn):
                     tables.create_tables(conn, SQL_TYPES)
 
-    def _add_derivation_indexes(self) -> None:
-        """Stores made before derived data followed the change log get its indexes."""
+    def _add_derivation_support(self) -> None:
+        """Stores made before derived data followed the change log get its indexes and row counts."""
         conn = self._connection()
         present = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
         missing = [name for name in DERIVATION_INDEXES if name not in present]
         if missing:
             with _transaction(conn):
                 create_derivation_indexes(conn, missing)
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (counts.TABLE,)).fetchall():
+            with _transaction(conn):
+                counts.create(conn, counts.sqlite_triggers)
 
     def _delete_row(self, tx, collection, feature_id) -> None:
         tx.execute(f'DELETE FROM "{collection.name}" WHERE {self._key(collection)} = ?', (feature_id,))
@@ -397,5 +400,6 @@ def create(path: str | os.PathLike) -> GeoPackageStore:
         private.create_tables(conn, SQL_TYPES)
         _create_change_log(conn)
         create_derivation_indexes(conn)
+        counts.create(conn, counts.sqlite_triggers)
     conn.close()
     return GeoPackageStore(path)

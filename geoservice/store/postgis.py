@@ -20,7 +20,7 @@ from geoservice.domain.model import COLLECTIONS, TABLES, Collection, Field
 from geoservice.domain.validation import ValidationError
 from geoservice.query import filters
 from geoservice.query.cql2sql import Dialect, Sql
-from geoservice.store import changes, private
+from geoservice.store import changes, counts, private
 from geoservice.store.base import (
     ADDED_LATER,
     DERIVATION_INDEXES,
@@ -84,7 +84,7 @@ class PostGISStore(Store):
         self._local = threading.local()  # the connection of the thread's open transaction, if any
         self._add_dimensions()
         self._add_change_log()
-        self._add_derivation_indexes()
+        self._add_derivation_support()
 
     def _add_dimensions(self) -> None:
         """Stores made before collections were split by geometry family get the dimension column."""
@@ -125,13 +125,16 @@ class PostGISStore(Store):
                 with self.transaction() as tx:
                     added.create_tables(tx, SQL_TYPES)
 
-    def _add_derivation_indexes(self) -> None:
-        """Stores made before derived data followed the change log get its indexes."""
+    def _add_derivation_support(self) -> None:
+        """Stores made before derived data followed the change log get its indexes and row counts."""
         present = {row[0] for row in self.read("SELECT indexname FROM pg_indexes WHERE schemaname = ?", (self.schema,))}
         missing = [name for name in DERIVATION_INDEXES if name not in present]
         if present and missing:  # a store is here, made before them
             with self.transaction() as tx:
                 create_derivation_indexes(tx, missing)
+        if present and not self.read("SELECT to_regclass(?)", (f"{self.schema}.{counts.TABLE}",))[0][0]:
+            with self.transaction() as tx:
+                _create_counts(tx)
 
     def close(self) -> None:
         self.pool.close()
@@ -321,7 +324,15 @@ def create(url: str, schema: str = DEFAULT_SCHEMA) -> PostGISStore:
             for added in ADDED_LATER:
                 added.create_tables(_Transaction(conn), SQL_TYPES)
             create_derivation_indexes(_Transaction(conn))
+            _create_counts(_Transaction(conn))
     return PostGISStore(url, schema)
+
+
+def _create_counts(tx) -> None:
+    """The row counts and their triggers, with writers of the counted tables kept out meanwhile."""
+    for table in counts.COUNTED:
+        tx.execute(f'LOCK TABLE "{table}" IN SHARE ROW EXCLUSIVE MODE')
+    counts.create(tx, counts.postgresql_triggers)
 
 
 def _create_table(conn, collection: Collection) -> None:

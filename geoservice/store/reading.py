@@ -18,7 +18,7 @@ from geoservice.domain.model import COLLECTIONS, FAMILIES, VOORSTELLEN, Collecti
 from geoservice.query.cql2sql import Dialect, Sql, to_sql
 from geoservice.query.filters import published
 from geoservice.query.selection import Page, Query
-from geoservice.store import changes, private
+from geoservice.store import changes, counts, private
 from geoservice.store.values import DECODED_KINDS, decode_value
 
 COUNT_CACHE_SIZE = 512
@@ -66,7 +66,7 @@ class StoreReader:
             if q.offset == 0 and q.after is None and (q.limit is None or len(rows) < q.limit):
                 matched = len(rows)
             else:
-                matched = self._cached_count(collection, where)
+                matched = self._number_matched(collection, where)
         return self._page(collection, rows, matched)
 
     @contextlib.contextmanager
@@ -129,6 +129,12 @@ class StoreReader:
             dimension = FAMILIES[collection.family].dimension
             visible = visible + Sql(f' AND "{DIMENSION}" = {dialect.mark}', (dimension,))
         return Sql("(") + to_sql(filter_, dialect) + Sql(" AND ") + visible + Sql(")")
+
+    def _number_matched(self, collection: Collection, where: Sql) -> int:
+        """How many features the condition selects: kept by the database for a whole counted table."""
+        if collection.table in counts.COUNTED and where == self._where(collection, None, False):
+            return counts.rows(self, collection.table)
+        return self._cached_count(collection, where)
 
     def _cached_count(self, collection: Collection, where: Sql) -> int:
         """numberMatched, counted once per filter and version of the table."""
