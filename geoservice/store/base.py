@@ -238,7 +238,7 @@ class Store(StoreReader):
         geoms = normalise(collection, [g for _, g in features])
         self._derive(collection, props, geoms)
         if len(geoms):
-            self._insert_rows(tx, collection, geoms, [self._row(collection, p) for p in props])
+            self._insert_many(tx, collection, geoms, [self._row(collection, p) for p in props])
         self.touch(tx, collection.name, geoms)
 
     def set_values(self, tx: Transaction, collection: Collection, key: str, values: dict) -> None:
@@ -254,7 +254,7 @@ class Store(StoreReader):
         if page.ids:
             fids = page.ids if collection.id_field == "id" else None
             rows = [self._row(collection, p) for p in page.properties]
-            self._insert_rows(tx, collection, page.geometries, rows, fids)
+            self._insert_many(tx, collection, page.geometries, rows, fids)
 
     # -- the change log ------------------------------------------------------------------
     def announce(
@@ -315,6 +315,12 @@ class Store(StoreReader):
     ) -> list[int]:
         """Insert rows (and touch the table), with the fids given or new ones; the fids."""
         raise NotImplementedError
+
+    def _insert_many(
+        self, tx: Transaction, collection: Collection, geoms: np.ndarray, rows: list[list], fids: Sequence | None = None
+    ) -> None:
+        """Insert rows in bulk, where no new fids are needed (a backend may do it in one statement)."""
+        self._insert_rows(tx, collection, geoms, rows, fids)
 
     def _serialise_announcements(self, tx: Transaction) -> None:
         """Keep the change log's numbers in commit order (a no-op where writers are serial)."""

@@ -132,7 +132,7 @@ class StoreReader:
 
     def _number_matched(self, collection: Collection, where: Sql) -> int:
         """How many features the condition selects: kept by the database for a whole counted table."""
-        if collection.table in counts.COUNTED and where == self._where(collection, None, False):
+        if collection.name in counts.COUNTED and where == self._where(collection, None, False):
             return counts.rows(self, collection.table)
         return self._cached_count(collection, where)
 
