@@ -65,29 +65,38 @@ def national(cluster: Cluster, size: int) -> str:
 def _copies(url: str, times: int, centre: tuple[float, float]) -> None:
     """The projects copied times - 1 more, each copy moved to a city of its own and numbered after
     the ones before."""
+    copy_to_cities(url, "projecten", times, centre, BASE, {"titel": "'Project ' || (fid + {step})"})
+    store = open_store(url)
+    with store.transaction() as tx:
+        store.continue_ids(tx)
+        store.announce(tx, "projecten", changes.CREATED, [], changes.EVERYWHERE, True)
+    store.close()
+
+
+def copy_to_cities(url: str, table: str, times: int, centre: tuple, step: int, changed: dict) -> None:
+    """The features of a table with fid up to step copied times - 1 more, copy n moved from the
+    centre to the n-th city with n * step added to its fid; changed: SQL for other columns (of the
+    copy, {step} its fid offset). The caller continues the ids and announces the copies."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SET search_path TO wijkplan, public")
         columns = [
             row[0]
             for row in conn.execute(
                 "SELECT column_name FROM information_schema.columns WHERE table_schema = 'wijkplan' "
-                "AND table_name = 'projecten' ORDER BY ordinal_position"
+                "AND table_name = %s ORDER BY ordinal_position",
+                (table,),
             )
         ]
         names = ", ".join(f'"{c}"' for c in columns)
         for copy, (x, y) in enumerate(list(CITIES.values())[: times - 1], start=1):
-            moved = {"fid": f"fid + {copy * BASE}", "geom": f"ST_Translate(geom, {x - centre[0]}, {y - centre[1]})",
-                     "titel": f"'Project ' || (fid + {copy * BASE})"}  # fmt: skip
+            offset = copy * step
+            moved = {"fid": f"fid + {offset}", "geom": f"ST_Translate(geom, {x - centre[0]}, {y - centre[1]})"}
+            moved.update({column: sql.format(step=offset) for column, sql in changed.items()})
             chosen = ", ".join(moved.get(c, f'"{c}"') for c in columns)
             started = time.perf_counter()
-            conn.execute(f"INSERT INTO projecten ({names}) SELECT {chosen} FROM projecten WHERE fid <= {BASE}")
-            print(f"copy {copy + 1} of {times}: {time.perf_counter() - started:.0f} s", flush=True)
-        conn.execute("VACUUM ANALYZE projecten")
-    store = open_store(url)
-    with store.transaction() as tx:
-        store.continue_ids(tx)
-        store.announce(tx, "projecten", changes.CREATED, [], changes.EVERYWHERE, True)
-    store.close()
+            conn.execute(f'INSERT INTO "{table}" ({names}) SELECT {chosen} FROM "{table}" WHERE fid <= {step}')
+            print(f"{table}: copy {copy + 1} of {times}: {time.perf_counter() - started:.0f} s", flush=True)
+        conn.execute(f'VACUUM ANALYZE "{table}"')
 
 
 def measure(server: servers.Server, bbox: str, tile: morecantile.Tile, total: int) -> list[tuple[str, str]]:
