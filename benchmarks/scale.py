@@ -50,7 +50,7 @@ def _wrk(
     seconds: int = SECONDS,
 ) -> dict:
     """Requests per second and median latency (ms) wrk measures on one workload."""
-    request = run._request(_Recorder(), server, workload, bbox)
+    request = run._request(_Recorder(server.base), server, workload, bbox)
     script = workdir / "request.lua"
     headers = "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in request["headers"].items())
     body = f"wrk.body = [[{request['body'].decode()}]]\n" if request["body"] else ""
@@ -91,13 +91,17 @@ end
 
 
 class _Recorder:
-    """Stands in for an httpx client: records the request run._request would send."""
+    """Stands in for an httpx client on a server's base path: records the request run._request
+    would send (its path as it goes on the request line)."""
+
+    def __init__(self, base: str):
+        self.base = base
 
     def get(self, path: str) -> dict:
-        return {"method": "GET", "path": _encoded(path), "headers": {}, "body": b""}
+        return {"method": "GET", "path": _encoded(self.base + path), "headers": {}, "body": b""}
 
     def post(self, path: str, content: bytes, headers: dict) -> dict:
-        return {"method": "POST", "path": _encoded(path), "headers": headers, "body": content}
+        return {"method": "POST", "path": _encoded(self.base + path), "headers": headers, "body": content}
 
 
 def _encoded(path: str) -> str:

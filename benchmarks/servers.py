@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import yaml
 
+from geoservice.settings import API_PATH
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from pgcluster import free_port  # noqa: E402  (the test suite's throwaway-cluster helpers)
@@ -34,10 +36,11 @@ class Server:
     writes: bool = True
     filters: bool = True
     process: subprocess.Popen | None = None
+    base: str = ""  # the API's base path
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://127.0.0.1:{self.port}{self.base}"
 
     def start(self, log_dir: Path) -> Server:
         log = open(log_dir / f"{self.name}.log", "w")  # noqa: SIM115 - the server process writes it while it runs
@@ -77,7 +80,7 @@ def ours(name: str, store: str, tokens: Path, token: str, workers: int = 1, **se
     command = [sys.executable, "-m", "geoservice.ops.cli", "serve"]
     env = {"GEOSERVICE_STORE": store, "GEOSERVICE_TOKENS": str(tokens), "GEOSERVICE_WORKERS": str(workers)}
     env.update({f"GEOSERVICE_{key.upper()}": str(value) for key, value in settings.items()})
-    return Server(name, command, env, "/collections/projecten/items", token=token)
+    return Server(name, command, env, "/collections/projecten/items", token=token, base=API_PATH)
 
 
 def _pygeoapi_config(port: int, provider: dict, bbox: list) -> dict:

@@ -25,11 +25,13 @@ from pathlib import Path
 
 import httpx
 
+from geoservice.settings import API_PATH
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from pgcluster import free_port  # noqa: E402
 
-READ = "/collections/projecten/items/1"
+READ = f"{API_PATH}/collections/projecten/items/1"
 HALF_OPEN = 1000
 ATTACK_ADDRESSES = 40  # the crowd comes from many addresses (127.0.1.x), as a botnet would
 

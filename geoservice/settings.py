@@ -6,6 +6,7 @@ from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PREFIX = "GEOSERVICE_"
+API_PATH = "/v1"  # the API's base path under the service URL: its major version
 
 
 class Settings(BaseSettings):
@@ -59,6 +60,11 @@ class Settings(BaseSettings):
         if value < 1:
             raise ValueError("must be at least 1")
         return value
+
+    @property
+    def api_url(self) -> str:
+        """Where the API is: the service URL and the API's base path (every link starts with it)."""
+        return self.url.rstrip("/") + API_PATH
 
     def environment(self) -> dict[str, str]:
         """These settings as the GEOSERVICE_ variables that give them (for worker processes)."""

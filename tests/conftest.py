@@ -29,7 +29,7 @@ from geoservice.domain.policy import Policy
 from geoservice.ops import demo
 from geoservice.participation.tokens import Tokens
 from geoservice.publish import follower, maps
-from geoservice.settings import Settings
+from geoservice.settings import API_PATH, Settings
 from geoservice.store import GeoPackageStore, Store, open_store
 from geoservice.store.postgis import PostGISStore
 
@@ -205,9 +205,14 @@ def store_client(store, tokens_file) -> TestClient:
 class LiveServer:
     """`geoservice serve` (uvicorn) in a process of its own, with its access log in a file."""
 
-    url: str
+    url: str  # the API's root (the service's and the API's base path)
     log: Path
     process: subprocess.Popen
+
+    @property
+    def root(self) -> str:
+        """The service's own root, before the API's base path."""
+        return self.url.removesuffix(API_PATH)
 
     def requests(self) -> list[str]:
         """The request lines the server has logged so far."""
@@ -238,7 +243,7 @@ def serving(location: str, directory: Path, tokens_path=None, policy=POLICY, map
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    server = LiveServer(f"http://127.0.0.1:{port}", log, process)
+    server = LiveServer(f"http://127.0.0.1:{port}{API_PATH}", log, process)
     try:
         _wait_until_up(server, process)
         yield server

@@ -82,7 +82,7 @@ def test_number_matched_is_what_the_public_may_see(client, demo_store, name):
 
 
 def _by_rel(body: dict) -> dict:
-    return {link["rel"]: link["href"].replace("http://testserver", "") for link in body["links"]}
+    return {link["rel"]: link["href"].replace("http://testserver/v1", "") for link in body["links"]}
 
 
 def test_pages_continue_after_their_last_feature_and_sorted_pages_by_offset(client):
@@ -132,7 +132,7 @@ def test_paging_through_a_collection_returns_every_feature_once(client):
         body = client.get(url).json()
         seen += [f["id"] for f in body["features"]]
         url = next(
-            (link["href"].replace("http://testserver", "") for link in body["links"] if link["rel"] == "next"), None
+            (link["href"].replace("http://testserver/v1", "") for link in body["links"] if link["rel"] == "next"), None
         )
     assert len(seen) == len(set(seen)) == body["numberMatched"]
 
@@ -336,7 +336,7 @@ def test_every_collection_links_its_licence(client):
 
 
 def test_the_landing_page_links_catalogue_and_field_dictionary(client):
-    links = {link["href"].replace("http://testserver", ""): link for link in client.get("/?f=json").json()["links"]}
+    links = {link["href"].replace("http://testserver/v1", ""): link for link in client.get("/?f=json").json()["links"]}
     assert {"/catalogus", "/velden"} <= set(links)
 
 
@@ -349,7 +349,7 @@ def test_the_catalogue_describes_every_collection_with_its_distributions(client)
     assert set(datasets) == set(TABLES)
     for name, dataset in datasets.items():
         urls = [
-            d.get("dcat:downloadURL", d.get("dcat:accessURL"))["@id"].replace("http://testserver", "")
+            d.get("dcat:downloadURL", d.get("dcat:accessURL"))["@id"].replace("http://testserver/v1", "")
             for d in dataset["dcat:distribution"]
         ]
         assert f"/collections/{name}/items" in urls and f"/downloads/{name}.gpkg" in urls
@@ -369,7 +369,7 @@ def test_the_field_dictionary_comes_from_the_model(client):
 def test_the_landing_page_in_a_browser_leads_to_maps_downloads_and_metadata(client):
     page = client.get("/", headers={"Accept": "text/html"}).text
     for href in ("/maps/", "/catalogus", "/velden", "/collections?f=html", "/openapi?f=html"):
-        assert f'href="http://testserver{href}"' in page
+        assert f'href="http://testserver/v1{href}"' in page
 
 
 @pytest.mark.parametrize(

@@ -50,4 +50,4 @@ def _matched(live, name: str) -> int:
 
 def test_the_landing_page_links_the_qgis_project(client):
     links = [link["href"] for link in client.get("/?f=json").json()["links"]]
-    assert "http://testserver/qgis/wijkplan.qgs" in links
+    assert "http://testserver/v1/qgis/wijkplan.qgs" in links

@@ -31,7 +31,7 @@ def limited(demo_path, tmp_path_factory):
 
 
 def _connect(server, source: str = "127.0.0.1") -> socket.socket:
-    host, port = server.url.removeprefix("http://").split(":")
+    host, port = server.root.removeprefix("http://").split(":")
     sock = socket.create_connection((host, int(port)), timeout=5, source_address=(source, 0))
     return sock
 
@@ -52,14 +52,14 @@ def _status_and_problem(raw: bytes) -> tuple[int, dict]:
 
 def test_a_head_larger_than_16_kib_is_a_431(limited):
     with _connect(limited) as sock:
-        sock.sendall(b"GET /conformance HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 20_000 + b"\r\n\r\n")
+        sock.sendall(b"GET /v1/conformance HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 20_000 + b"\r\n\r\n")
         status, problem = _status_and_problem(_answer(sock))
     assert status == 431 and "16384 bytes" in problem["detail"]
 
 
 def test_an_endless_header_is_cut_off(limited):
     with _connect(limited) as sock:
-        sock.sendall(b"GET /conformance HTTP/1.1\r\nHost: x\r\nX-Endless: ")
+        sock.sendall(b"GET /v1/conformance HTTP/1.1\r\nHost: x\r\nX-Endless: ")
         with pytest.raises((BrokenPipeError, ConnectionResetError)):
             for _ in range(1000):
                 sock.sendall(b"a" * 1024)
@@ -68,7 +68,7 @@ def test_an_endless_header_is_cut_off(limited):
 
 def test_a_head_that_does_not_arrive_in_time_is_a_408(limited):
     with _connect(limited) as sock:
-        sock.sendall(b"GET /conformance HTTP/1.1\r\nHost: x\r\n")
+        sock.sendall(b"GET /v1/conformance HTTP/1.1\r\nHost: x\r\n")
         started = time.monotonic()
         status, problem = _status_and_problem(_answer(sock))
     assert status == 408 and "head" in problem["detail"] and time.monotonic() - started < 3
@@ -84,7 +84,7 @@ def test_a_silent_connection_is_closed(limited):
 def test_a_body_that_does_not_arrive_in_time_is_a_408(limited):
     with _connect(limited) as sock:
         sock.sendall(
-            b"POST /collections/voorstellen/vergelijkbaar HTTP/1.1\r\nHost: x\r\n"
+            b"POST /v1/collections/voorstellen/vergelijkbaar HTTP/1.1\r\nHost: x\r\n"
             b'Content-Type: application/geo+json\r\nContent-Length: 1000\r\n\r\n{"type": '
         )
         status, problem = _status_and_problem(_answer(sock))

@@ -33,6 +33,7 @@ from geoservice.api.routes import ServiceRoutes
 from geoservice.api.subscriptions import SubscriptionRoutes
 from geoservice.api.threads import in_thread
 from geoservice.api.tiles import TileRoutes
+from geoservice.api.versioning import versioned
 from geoservice.derived import derivation
 from geoservice.domain.lifecycle import Forbidden, NotVisible
 from geoservice.domain.model import COLLECTIONS
@@ -81,6 +82,7 @@ def _endpoint(api: API, handler, *path_keys: str, complete=lambda document, base
         headers, status, content, document = await run(request)
         if document is None and headers.get("Content-Type", "").startswith("text/html"):
             *_, document = await run(_as_json(request))  # its links; a refusal is raised as the service's own
+        headers = {name: value for name, value in headers.items() if name != "X-Powered-By"}  # no implementation
         return Response(content, status_code=status, headers=with_links(headers, document))
 
     return endpoint
@@ -376,8 +378,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         Route("/abonnementen/{subscription_id}", subscribing.one, methods=["GET", "HEAD", "DELETE"]),
     ]
     app = Starlette(
-        routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=_running(background)
+        routes=versioned(routes),
+        middleware=middleware,
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=_running(background),
     )
+    app.router.redirect_slashes = False
     app.state.pages = service.pages  # refusals to browsers are pages too
     return app
 

@@ -34,7 +34,7 @@ def load_config(settings: Settings, store) -> dict:
     """The complete pygeoapi configuration for these settings and their store."""
     with open(settings.config, encoding="utf-8") as handle:
         config = yaml_load(handle)
-    config["server"]["url"] = settings.url.rstrip("/")
+    config["server"]["url"] = settings.api_url
     tiles, attribution = BASE_MAPS[Policy.load(settings.policy).kaarten.ondergrond]
     config["server"]["map"] = {"url": tiles, "attribution": f"{attribution} | Bron: CBS, Kadaster"}
     config["server"]["templates"] = {"path": str(TEMPLATES), "static": str(PYGEOAPI_STATIC)}
@@ -61,7 +61,7 @@ def _resource(collection: Collection, extra: dict, settings: Settings, store) ->
             "title": dict(collection.title),
             "description": description,
             "keywords": resource.get("keywords", []),
-            "links": [*resource.get("links", []), *_related(collection, settings.url.rstrip("/"))],
+            "links": [*resource.get("links", []), *_related(collection, settings.api_url)],
             "extents": {"spatial": {"bbox": _extent(store, collection), "crs": crs.CRS84}},
             "providers": [
                 {

@@ -96,6 +96,13 @@ def request_id_of(scope) -> str | None:
     return scope.get("state", {}).get("request_id")
 
 
+def _unframed(headers: list) -> list:
+    """Answers other than pages may not be shown in a frame (pages and maps say so themselves)."""
+    if dict(headers).get(b"content-type", b"").startswith(b"text/html"):
+        return []
+    return [(b"x-frame-options", b"DENY"), (b"content-security-policy", b"frame-ancestors 'none'")]
+
+
 class Guard:
     """ASGI middleware around the whole service: gives each request an id, sends it and the API
     version with every answer, logs the request without the caller's address, headers or body,
@@ -122,7 +129,8 @@ class Guard:
             nonlocal started, status
             if message["type"] == "http.response.start":
                 started, status = True, message["status"]
-                message = {**message, "headers": [*message.get("headers", []), *common]}
+                headers = message.get("headers", [])
+                message = {**message, "headers": [*headers, *common, *_unframed(headers)]}
             await send(message)
 
         try:

@@ -17,6 +17,11 @@ def ref(kind: str, name: str) -> dict:
     return {"$ref": REF.format(kind=kind, name=name)}
 
 
+def _named(collection_name: str, kind: str) -> str:
+    """The name of a collection's schema, in UpperCamelCase (projecten-punten, New: ProjectenPuntenNew)."""
+    return "".join(part.capitalize() for part in collection_name.split("-")) + kind
+
+
 def _query(name: str, schema: dict, description: str, **extra) -> dict:
     return {"name": name, "in": "query", "required": False, "description": description, "schema": schema, **extra}
 
@@ -146,8 +151,13 @@ GEOMETRY = {
             "type": "string",
             "enum": ["Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon"],
         },
-        "coordinates": {"type": "array"},
+        "coordinates": ref("schemas", "Coordinates"),
     },
+}
+COORDINATES = {
+    "type": "array",
+    "description": "A position (numbers), or positions nested as the geometry type asks.",
+    "items": {"oneOf": [{"type": "number"}, ref("schemas", "Coordinates")]},
 }
 LINK = {
     "type": "object",
@@ -159,16 +169,19 @@ LINK = {
         "title": {"type": "string"},
     },
 }
-EXCEPTION = {
+PROBLEM = {
     "type": "object",
-    "required": ["status", "detail", "code", "description"],
+    "description": "Problem details (RFC 9457). code and description are extension members: the OGC API "
+    "exception's, which OGC clients (GDAL, QGIS) show; description repeats detail.",
+    "required": ["type", "title", "status", "detail", "code", "description"],
     "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "code": {"type": "string"},
-        "description": {"type": "string"},
+        "type": {"type": "string", "description": "about:blank: the status says what kind of problem it is."},
+        "title": {"type": "string", "description": "The status's phrase."},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string", "description": "What was wrong, naming the parameter, field or value."},
+        "instance": {"type": "string", "description": "The request's id (urn:uuid), as logged."},
+        "code": {"type": "string", "description": "The OGC exception code, e.g. InvalidParameterValue."},
+        "description": {"type": "string", "description": "The same as detail (OGC API exception)."},
     },
 }
 ERRORS = {
@@ -176,13 +189,25 @@ ERRORS = {
     "401": "A bearer token is required.",
     "403": "The token's role may not do this.",
     "404": "No such collection or feature.",
-    "405": "The collection does not allow this method.",
     "409": "The state of the feature does not allow this (e.g. support for a rejected proposal).",
     "413": "The body is too large.",
     "415": "The body is not GeoJSON in a known charset.",
     "429": "Too many writes by this client; Retry-After says when to try again.",
 }
 WRITE_ERRORS = ("400", "401", "403", "404", "409", "429")
+
+
+def _path_parameter(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": schema, "description": description}
+
+
+TILE_PARAMETERS = {
+    "collectionId": "The collection.",
+    "tileMatrixSetId": "The tile matrix set (OGC 2D TMS).",
+    "tileMatrix": "The zoom level.",
+    "tileRow": "The row of the tile, counted from the top.",
+    "tileCol": "The column of the tile, counted from the left.",
+}
 
 
 def _response(description: str, media: dict) -> dict:
@@ -241,21 +266,21 @@ SIMILAR = {
             "steun": {"type": "integer"},
             "afstand_m": {"type": "number"},
             "gelijkenis": {"type": "number"},
-            "links": {"type": "array", "items": ref("schemas", "link")},
+            "links": {"type": "array", "items": ref("schemas", "Link")},
         },
     },
 }
 
 
 def _feature_schema(collection: Collection, writable: bool) -> dict:
-    geometry = ref("schemas", "geometry") if writable else {"allOf": [ref("schemas", "geometry")], "nullable": True}
+    geometry = ref("schemas", "Geometry") if writable else {"allOf": [ref("schemas", "Geometry")], "nullable": True}
     properties = {
         "type": {"type": "string", "enum": ["Feature"]},
         "geometry": geometry,
         "properties": _properties_schema(collection, writable),
     }
     properties["id"] = {"oneOf": [{"type": "string"}, {"type": "integer"}]}
-    properties["links"] = {"type": "array", "items": ref("schemas", "link")}
+    properties["links"] = {"type": "array", "items": ref("schemas", "Link")}
     properties["bbox"] = {"type": "array", "items": {"type": "number"}}
     if writable:
         properties["toelichting"] = NOTE
@@ -272,27 +297,27 @@ def _feature_schema(collection: Collection, writable: bool) -> dict:
 def _collection_schemas(collection: Collection) -> dict:
     name = collection.name
     schemas = {
-        f"{name}-feature": _feature_schema(collection, writable=False),
-        f"{name}-features": {
+        _named(name, "Feature"): _feature_schema(collection, writable=False),
+        _named(name, "Features"): {
             "type": "object",
             "required": ["type", "features"],
             "properties": {
                 "type": {"type": "string", "enum": ["FeatureCollection"]},
-                "features": {"type": "array", "items": ref("schemas", f"{name}-feature")},
-                "links": {"type": "array", "items": ref("schemas", "link")},
+                "features": {"type": "array", "items": ref("schemas", _named(name, "Feature"))},
+                "links": {"type": "array", "items": ref("schemas", "Link")},
                 "numberMatched": {"type": "integer", "minimum": 0},
                 "numberReturned": {"type": "integer", "minimum": 0},
             },
         },
     }
     if collection.editable:
-        schemas[f"{name}-new"] = _feature_schema(collection, writable=True)
-        schemas[f"{name}-change"] = {
+        schemas[_named(name, "New")] = _feature_schema(collection, writable=True)
+        schemas[_named(name, "Change")] = {
             "type": "object",
             "additionalProperties": False,
             "properties": {
                 "type": {"type": "string", "enum": ["Feature"]},
-                "geometry": ref("schemas", "geometry"),
+                "geometry": ref("schemas", "Geometry"),
                 "toelichting": NOTE,
                 "properties": {
                     "type": "object",
@@ -325,14 +350,14 @@ def _items_operations(collection: Collection) -> dict:
             "summary": f"Features of {name}",
             "parameters": [*parameters, ref("parameters", "If-None-Match")],
             "responses": {
-                "200": _response("A page of features.", _features_media(ref("schemas", f"{name}-features"))),
+                "200": _response("A page of features.", _features_media(ref("schemas", _named(name, "Features")))),
                 "304": UNCHANGED,
                 **_errors("400", "404"),
             },
         }
     }
     if collection.editable:
-        operations["post"] = _write(collection, "create", "Add a feature.", f"{name}-new", "201", body=True)
+        operations["post"] = _write(collection, "create", "Add a feature.", _named(name, "New"), "201", body=True)
     return operations
 
 
@@ -348,7 +373,7 @@ def _write(
     name = collection.name
     if body:
         parameters = [ref("parameters", "crs"), ref("parameters", "Content-Crs"), ref("parameters", "Participant-Id")]
-        answer = _response("Done.", {"application/geo+json": {"schema": ref("schemas", f"{name}-feature")}})
+        answer = _response("Done.", {"application/geo+json": {"schema": ref("schemas", _named(name, "Feature"))}})
     else:
         parameters, answer = [ref("parameters", "Participant-Id")], {"description": "Done."}
     operation = {
@@ -376,19 +401,19 @@ def _item_operations(collection: Collection) -> dict:
             "summary": f"One feature of {name}",
             "parameters": [ref("parameters", p) for p in ("f-features", "lang", "crs", "If-None-Match")],
             "responses": {
-                "200": _response("The feature.", _features_media(ref("schemas", f"{name}-feature"))),
+                "200": _response("The feature.", _features_media(ref("schemas", _named(name, "Feature")))),
                 "304": UNCHANGED,
                 **_errors("400", "404"),
             },
         }
     }
     if collection.editable:
-        operations["put"] = _write(collection, "replace", "Replace a feature.", f"{name}-new", "200", body=True)
+        operations["put"] = _write(collection, "replace", "Replace a feature.", _named(name, "New"), "200", body=True)
         operations["patch"] = _write(
             collection,
             "update",
             "Change some properties or the geometry.",
-            f"{name}-change",
+            _named(name, "Change"),
             "200",
             body=True,
             media_types=("application/geo+json", "application/json", "application/merge-patch+json"),
@@ -433,7 +458,7 @@ def _participation(
 
 # A refusal: problem details, or for a browser (f=html, or Accept: text/html) the same as a page.
 REFUSAL = {
-    "application/problem+json": {"schema": ref("schemas", "exception")},
+    "application/problem+json": {"schema": ref("schemas", "Problem")},
     "text/html": {"schema": {"type": "string"}},
 }
 
@@ -512,7 +537,7 @@ def participation_paths() -> dict:
                 "Dry run: what a submission would be told, and similar published proposals nearby",
                 "200",
                 {"type": "object", "properties": {"vergelijkbaar": SIMILAR}},
-                ref("schemas", "voorstellen-new"),
+                ref("schemas", _named("voorstellen", "New")),
                 role=False,
                 extra=("413", "415"),
             ),
@@ -538,24 +563,14 @@ def metadata_paths() -> dict:
             }
         }
 
-    collection = {
-        "name": "collection",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string", "enum": list(COLLECTIONS)},
-    }
-    fmt = {
-        "name": "format",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string", "enum": ["gpkg", "geojson", "csv"]},
-    }
-    wijk = {"name": "wijkcode", "in": "path", "required": True, "schema": {"type": "string"}}
+    files = [f"{name}.{fmt}" for name in COLLECTIONS for fmt in ("gpkg", "geojson", "csv")]
+    collection_file = _path_parameter("file", {"type": "string", "enum": files}, "A collection and a format.")
+    wijk_file = _path_parameter("file", {"type": "string", "pattern": r"^[A-Za-z0-9]+\.gpkg$"}, "wijkcode.gpkg")
     return {
         "/catalogus": _plain("catalogue", "DCAT-AP catalogue of the datasets", "application/ld+json"),
         "/velden": _plain("field-dictionary", "Field dictionary of every collection"),
-        "/downloads/{collection}.{format}": file("download", "A collection as a file", [collection, fmt]),
-        "/downloads/wijken/{wijkcode}.gpkg": file("download-wijk", "Everything of one wijk as GeoPackage", [wijk]),
+        "/downloads/{file}": file("download", "A collection as a file", [collection_file]),
+        "/downloads/wijken/{file}": file("download-wijk", "Everything of one wijk as GeoPackage", [wijk_file]),
     }
 
 
@@ -576,25 +591,31 @@ def following_paths() -> dict:
             }
         }
 
-    def path(name: str, values: list[str] | None = None) -> dict:
-        return {"name": name, "in": "path", "required": True,
-                "schema": {"type": "string", **({"enum": values} if values else {})}}  # fmt: skip
+    def path(name: str, schema: dict, description: str) -> dict:
+        return _path_parameter(name, {"type": "string", **schema}, description)
 
     offset = {"name": "offset", "in": "query", "required": False,
               "schema": {"type": "integer", "minimum": 0, "maximum": 999_999_999}}  # fmt: skip
     atom, kinds = "application/atom+xml", ["wijken", "buurten", "projecten", "voorstellen"]
     return {
         "/feeds/stad.atom": followed("feed-city", "What happens in the city (Atom)", [offset], atom),
-        "/feeds/{kind}/{key}.atom": followed(
+        "/feeds/{kind}/{feed}": followed(
             "feed",
             "What happens in a wijk, buurt, project or proposal (Atom)",
-            [path("kind", kinds), path("key"), offset],
+            [
+                path("kind", {"enum": kinds}, "What the feed follows."),
+                path("feed", {"pattern": r"^[^/]+\.atom$"}, "Its code or id and .atom (WK026801.atom, 12.atom)."),
+                offset,
+            ],
             atom,
         ),
-        "/kalenders/{area}/{code}.ics": followed(
+        "/kalenders/{area}/{calendar}": followed(
             "calendar",
             "The works planned in a wijk or buurt (iCalendar)",
-            [path("area", kinds[:2]), path("code")],
+            [
+                path("area", {"enum": kinds[:2]}, "A wijk or a buurt."),
+                path("calendar", {"pattern": r"^[^/]+\.ics$"}, "Its code and .ics (WK026801.ics)."),
+            ],
             "text/calendar",
         ),
     }
@@ -622,7 +643,7 @@ def tile_paths() -> dict:
     """The tile matrix sets and the vector tiles of every collection (OGC API - Tiles)."""
 
     def path_parameter(name: str, schema: dict) -> dict:
-        return {"name": name, "in": "path", "required": True, "schema": schema}
+        return _path_parameter(name, schema, TILE_PARAMETERS[name])
 
     def get(operation_id: str, summary: str, parameters: list, media: dict, errors=("400", "404")) -> dict:
         responses = {"200": _response(summary, media), **_errors(*errors)}
@@ -682,6 +703,153 @@ def subscription_paths() -> dict:
     }
 
 
+OPENAPI_MEDIA = {"application/vnd.oai.openapi+json;version=3.0": {"schema": {"type": "object"}}}
+HEADERS = {
+    "API-Version": ("The full version of the API that answered (semantic versioning).", True),
+    "X-Request-ID": ("The id of the request, as the service logged it: give it when reporting a problem.", True),
+    "ETag": ("The version of the answer: send it in If-None-Match to be told 304 while it holds.", False),
+    "Cache-Control": ("How long and by whom the answer may be kept (public reads: shared caches too).", False),
+    "Vary": ("The request headers the answer depends on.", False),
+    "Last-Modified": ("When the file or feed last changed.", False),
+    "Link": ("The document's links (RFC 8288), for clients that read headers only.", False),
+    "Content-Crs": ("The CRS of the geometries in the answer (OGC API - Features - Part 2).", False),
+    "Location": ("Where what was made is now.", False),
+    "Retry-After": ("Seconds after which trying again may succeed.", False),
+    "Derived-Through-Change": ("The last change of the change log the derived collection reflects.", False),
+    "Derived-At": ("When the derived collection was derived (UTC).", False),
+    "access-control-allow-origin": (
+        "*: any web page may read the answer (sent when the request has an Origin).",
+        False,
+    ),
+}
+ALWAYS = ("API-Version", "X-Request-ID")
+DERIVED = ("/collections/koppelkansen/items", "/collections/wijken/items")
+# The tag of each operation, by the start of its path (the first that fits).
+TAGS = {
+    "/collections/voorstellen/vergelijkbaar": "voorstellen",
+    "/collections/": None,  # the collection's own name
+    "/catalogus": "metadata",
+    "/velden": "metadata",
+    "/downloads": "downloads",
+    "/feeds": "volgen",
+    "/kalenders": "volgen",
+    "/abonnementen": "abonnementen",
+    "/tileMatrixSets": "tiles",
+    "/": "service",
+}
+TAG_DESCRIPTIONS = {
+    "service": "The landing page, the conformance classes, the collections and this document.",
+    "metadata": "The DCAT-AP catalogue and the field dictionary.",
+    "downloads": "Whole collections and wijken as files (GeoPackage, GeoJSON, CSV).",
+    "volgen": "Atom feeds and iCalendar calendars of the city, wijken, buurten, projects and proposals.",
+    "abonnementen": "Webhook subscriptions to changes.",
+    "tiles": "Vector tiles (OGC API - Tiles, Mapbox Vector Tiles).",
+}
+DESCRIPTIONS = {
+    "landing-page": "Where the API starts: links to everything it offers (JSON or HTML).",
+    "conformance": "The OGC API conformance classes the service implements.",
+    "collections": "Every collection with its extent, CRSs, links to its items, tiles, schema and downloads.",
+    "openapi": "This document, as JSON or as an HTML page to try the API in.",
+    "openapi-json": "This document as JSON, at the address the Dutch API design rules ask for.",
+    "get-support": "How many participants support the proposal, and whether the asking participant does.",
+    "support": "Support a proposal, once per participant; 200 when the participant did already.",
+    "withdraw-support": "Take back the participant's support of a proposal.",
+    "get-reactions": "The published reactions to a proposal, oldest first.",
+    "react": "React to a proposal; the reaction is published once a moderator has seen it.",
+    "moderate-reaction": "A moderator publishes or rejects a reaction.",
+    "check-proposal": "Nothing is stored: what a submission of this proposal would be told, and published "
+    "proposals nearby that look like it.",
+    "catalogue": "The datasets of the service as a DCAT-AP-NL catalogue (JSON-LD).",
+    "field-dictionary": "Every field of every collection: its type, unit, values and meaning.",
+    "download": "A whole collection as GeoPackage (RD New), GeoJSON (CRS84) or CSV, made from one "
+    "snapshot of the store and kept current.",
+    "download-wijk": "Everything of one wijk (its projects, proposals, koppelkansen and boundaries) as one GeoPackage.",
+    "feed-city": "What happens in the whole municipality, newest first (Atom 1.0).",
+    "feed": "What happens in a wijk, buurt, project or proposal, newest first (Atom 1.0).",
+    "calendar": "The works planned in a wijk or buurt, as events (iCalendar).",
+    "subscribe": "Subscribe a URL to changes of an area, kind or proposal: each change is posted to it, "
+    "signed with the secret in the answer.",
+    "subscription": "A subscription and its most recent deliveries.",
+    "unsubscribe": "End a subscription.",
+    "tile-matrix-sets": "The tile matrix sets the vector tiles come in.",
+    "tile-matrix-set": "One tile matrix set (OGC Two Dimensional Tile Matrix Set).",
+    "tilesets": "The vector tilesets of a collection.",
+    "tileset": "A vector tileset: its tile matrix set and levels, as OGC tileset metadata or TileJSON.",
+    "tile": "A vector tile of a collection (Mapbox Vector Tile), with every feature that meets it.",
+}
+COLLECTION_DESCRIPTIONS = {
+    "get-{}-items": "{} A page of features, filtered by bbox, datetime, a CQL2 filter or property values; "
+    "geometries in CRS84, RD New or ETRS89 (crs). Follow the next link for the following page.",
+    "get-{}-item": "{} One feature, by id.",
+    "create-{}-item": "Add a feature (GeoJSON; Content-Crs for another CRS than CRS84). {}",
+    "replace-{}-item": "Replace a feature as a whole. {}",
+    "update-{}-item": "Change some properties or the geometry of a feature (merge patch). {}",
+    "delete-{}-item": "Delete a feature; its history is kept. {}",
+    "collection-{}": "{} Its extent, CRSs and links.",
+    "queryables-{}": "What can be filtered on in {}, as JSON Schema.",
+    "schema-{}": "The properties of the features of {}, as JSON Schema.",
+}
+
+
+def _described(operation_id: str) -> str:
+    """The description of an operation (KeyError: an operation nobody described)."""
+    if operation_id in DESCRIPTIONS:
+        return DESCRIPTIONS[operation_id]
+    for pattern, text in COLLECTION_DESCRIPTIONS.items():
+        before, after = pattern.split("{}")
+        name = operation_id.removeprefix(before).removesuffix(after)
+        if name in COLLECTIONS and operation_id == before + name + after:
+            about = name if pattern.startswith(("queryables", "schema")) else COLLECTIONS[name].description["en"]
+            return text.format(about)
+    raise KeyError(f"no description for operation {operation_id}")
+
+
+def _tag(path: str) -> str:
+    for start, tag in TAGS.items():
+        if path.startswith(start):
+            return tag or path.split("/")[2]
+    raise KeyError(path)
+
+
+def _answer_headers(path: str, method: str, status: str, operation: dict, response: dict) -> dict:
+    """The headers documented on an answer: those sent on every answer, and those of its kind."""
+    names = list(ALWAYS)
+    if method == "get" and status in ("200", "304"):
+        names += ["ETag", "Cache-Control", "Vary", "Link", "access-control-allow-origin"]
+        if path.startswith(("/downloads", "/feeds", "/kalenders")):
+            names.append("Last-Modified")
+        if path.startswith(DERIVED):
+            names += ["Derived-Through-Change", "Derived-At"]
+    if "application/geo+json" in response.get("content", {}):
+        names.append("Content-Crs")
+    if status == "201":
+        names.append("Location")
+    return {name: ref("headers", name) for name in names}
+
+
+def _completed(paths: dict) -> dict:
+    """Every operation with its tag and description, every answer with its headers, and a 400
+    wherever parameters or a body can be wrong."""
+    for path, item in paths.items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            operation.setdefault("tags", [_tag(path)])
+            operation.setdefault("description", _described(operation["operationId"]))
+            responses = operation["responses"]
+            if "400" not in responses and (operation.get("parameters") or item.get("parameters") or method != "get"):
+                responses["400"] = ref("responses", "400")
+            for status, response in responses.items():
+                if "$ref" not in response:
+                    response["headers"] = _answer_headers(path, method, status, operation, response)
+    return paths
+
+
+def _error_response(status: str, text: str) -> dict:
+    names = [*ALWAYS, *(("Retry-After",) if status == "429" else ())]
+    return {**_response(text, REFUSAL), "headers": {name: ref("headers", name) for name in names}}
+
+
 def document(config: dict) -> dict:
     """The API document for a pygeoapi configuration completed by config.load_config."""
     metadata = config["metadata"]
@@ -696,18 +864,21 @@ def document(config: dict) -> dict:
                 "parameters": [ref("parameters", "f")],
                 "responses": {
                     "200": _response(
-                        "The API document.",
-                        {
-                            "application/vnd.oai.openapi+json;version=3.0": {"schema": {"type": "object"}},
-                            "text/html": {"schema": {"type": "string"}},
-                        },
+                        "The API document.", {**OPENAPI_MEDIA, "text/html": {"schema": {"type": "string"}}}
                     ),
                     **_errors("400"),
                 },
             }
         },
     }
-    schemas = {"geometry": GEOMETRY, "link": LINK, "exception": EXCEPTION}
+    paths["/openapi.json"] = {
+        "get": {
+            "operationId": "openapi-json",
+            "summary": "This document as JSON",
+            "responses": {"200": _response("The API document.", OPENAPI_MEDIA)},
+        }
+    }
+    schemas = {"Geometry": GEOMETRY, "Coordinates": COORDINATES, "Link": LINK, "Problem": PROBLEM}
     for name, collection in COLLECTIONS.items():
         base = f"/collections/{name}"
         paths[base] = _plain(f"collection-{name}", f"The collection {name}")
@@ -729,15 +900,25 @@ def document(config: dict) -> dict:
             "title": metadata["identification"]["title"]["en"],
             "version": __version__,
             "description": metadata["identification"]["description"]["en"],
-            "contact": {"name": metadata["contact"]["name"], "url": metadata["contact"]["url"]},
+            "contact": {
+                "name": metadata["contact"]["name"],
+                "url": metadata["contact"]["url"],
+                "email": metadata["contact"]["email"],
+            },
             "license": {"name": metadata["license"]["name"], "url": metadata["license"]["url"]},
         },
-        "servers": [{"url": config["server"]["url"]}],
-        "paths": paths,
+        "servers": [{"url": config["server"]["url"], "description": "This service, version 1 of its API."}],
+        "tags": [{"name": name, "description": COLLECTIONS[name].description["en"]} for name in COLLECTIONS]
+        + [{"name": name, "description": text} for name, text in TAG_DESCRIPTIONS.items()],
+        "paths": _completed(paths),
         "components": {
             "parameters": PARAMETERS,
             "schemas": schemas,
-            "responses": {code: _response(text, REFUSAL) for code, text in ERRORS.items()},
+            "headers": {
+                name: {"description": text, "required": always, "schema": {"type": "string"}}
+                for name, (text, always) in HEADERS.items()
+            },
+            "responses": {code: _error_response(code, text) for code, text in ERRORS.items()},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
