@@ -6,9 +6,13 @@ live service keeps the rules the document cannot show."""
 import copy
 import json
 import subprocess
+from urllib.parse import quote
 
+import httpx
 import pytest
 from conftest import ROOT
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from geoservice.domain.model import COLLECTIONS
@@ -115,6 +119,15 @@ def test_addresses_without_the_version_move_to_it_for_good(client):
         assert (answer.status_code, answer.headers["location"]) == (308, new), old
         assert answer.headers["api-version"]
     assert client.get("/nothing-here", follow_redirects=False).status_code == 404
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.text(min_size=1, max_size=30), st.text(max_size=30))
+def test_any_old_address_moves_to_the_same_address_under_the_version(client, segment, value):
+    answer = client.get(f"/collections/{quote(segment, safe='')}", params={"q": value}, follow_redirects=False)
+    assert answer.status_code == 308
+    moved = httpx.URL(answer.headers["location"])
+    assert (moved.path, dict(moved.params)) == (f"/v1/collections/{segment}", {"q": value})
 
 
 def test_every_answer_says_its_version_and_the_document_may_be_read_anywhere(client, document):

@@ -36,7 +36,8 @@ def _moved(segments: set[str]):
         path = request.url.path
         if path != "/" and path.split("/")[1] not in segments:
             raise HTTPException(404)
-        target = API_PATH if path == "/" else API_PATH + path
+        sent = request.scope.get("raw_path") or path.encode()  # as sent: still percent-encoded
+        target = API_PATH if path == "/" else API_PATH + sent.decode("latin-1")
         query = request.url.query
         return RedirectResponse(f"{target}?{query}" if query else target, status_code=308)
 
