@@ -77,7 +77,8 @@ def on_postgis(path: Path, url: str, size: int) -> str:
         outside = {"wijkcode": "NULL", "buurtcode": "NULL"}
         for table in ("projecten", "voorstellen"):
             national.copy_to_cities(url, table, size // BASE, ((minx + maxx) / 2, (miny + maxy) / 2), STEP, outside)
-        with contextlib.closing(open_store(url)) as store, store.transaction() as tx:
+        store = open_store(url)  # the process's shared store: measure() closes it
+        with store.transaction() as tx:
             store.continue_ids(tx)
             for table in ("projecten", "voorstellen"):
                 store.announce(tx, table, changes.CREATED, [], changes.EVERYWHERE, True)
