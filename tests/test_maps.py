@@ -3,7 +3,9 @@
 
 import html
 import json
+import os
 import re
+import signal
 import time
 from pathlib import Path
 
@@ -222,8 +224,9 @@ def test_the_page_has_scale_legend_attribution_and_dutch_layer_names(mapped):
 def test_a_write_brings_its_maps_up_to_date_in_the_background(mapped, tokens_file, tmp_path):
     _, store, _ = mapped
     directory = tmp_path / "maps"
-    maps.build(store, Policy.load(POLICY), directory)  # the policy the service runs with
-    with serving(store.location, tmp_path, tokens_file[0], maps=directory) as server:
+    follower.rebuild(store, Policy.load(POLICY), directory)  # as `geoservice maps`, under the service's policy
+    with serving(store.location, tmp_path, tokens_file[0], maps=directory, maps_interval_s=1) as server:
+        [builder] = _map_builders(server)  # one process beside the service, which builds no maps itself
         planner = {"Authorization": f"Bearer {tokens_file[1]['planner']}", "Content-Type": "application/geo+json"}
         body = {
             "type": "Feature",
@@ -238,7 +241,7 @@ def test_a_write_brings_its_maps_up_to_date_in_the_background(mapped, tokens_fil
                 "planjaar": 2028,
             },
         }
-        started = time.monotonic()
+        started, before = time.monotonic(), store.last_change()
         created = httpx.post(f"{server.url}/collections/projecten/items", json=body, headers=planner)
         answered = time.monotonic() - started
         assert created.status_code == 201
@@ -257,7 +260,31 @@ def test_a_write_brings_its_maps_up_to_date_in_the_background(mapped, tokens_fil
             pytest.fail("the maps of the new project's buurt and wijk were not rebuilt")
         other = next(p for p in (directory / "buurt").iterdir() if p.stem != buurt)
         assert "Nieuwe bomen Achtergrondstraat" not in other.read_text()
+        made = next(c.sequence for c in store.changes_since(before) if c.collection == "projecten")
+        assert all(int(UPDATED.search(p)[1]) >= made for p in pages)  # each says how current it is
+        assert httpx.get(f"{server.url}/status").json()["kaarten"]["volgnummer"] >= made
+        os.kill(server.process.pid, signal.SIGKILL)  # the service gone without a word: its builder follows
+        deadline = time.monotonic() + 10
+        while builder.exists():
+            assert time.monotonic() < deadline, "the map builder outlived its service"
+            time.sleep(0.2)
     assert answered < 2  # the answer did not wait for the maps
+
+
+UPDATED = re.compile(r"Bijgewerkt op \d{4}-\d\d-\d\d \d\d:\d\d UTC \(wijziging (\d+)\)")
+
+
+def _map_builders(server) -> list[Path]:
+    """The /proc folders of the map builders the served process started."""
+    children = [p for p in Path("/proc").glob("[0-9]*") if _parent(p) == server.process.pid]
+    return [p for p in children if b"--follow" in (p / "cmdline").read_bytes()]
+
+
+def _parent(process: Path) -> int | None:
+    try:
+        return int((process / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 SERVICE_PAGES = [

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from geoservice.api import openapi, threads
+from geoservice.api import openapi, status, threads
 from geoservice.api.caching import Validators
 from geoservice.api.config import load_config
 from geoservice.api.downloads import DownloadRoutes
@@ -44,7 +44,6 @@ from geoservice.participation.tokens import Tokens, Unauthorized
 from geoservice.publish import catalogue, downloads, qgis, tiles
 from geoservice.publish.background import Repeating
 from geoservice.publish.downloads import Downloads, NoSuchDownload
-from geoservice.publish.follower import map_follower
 from geoservice.publish.geojson import link
 from geoservice.publish.maps import STATIC, tile_host
 from geoservice.publish.tiles import NoSuchTile
@@ -338,10 +337,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     access = Access(Tokens(settings.tokens), policy, store)
     service = ServiceRoutes(store, api, access, policy, Path(settings.maps), settings.query_budget_s)
     base = api.base_url.rstrip("/")
-    background = [
-        map_follower(store, policy, settings.maps, settings.maps_interval_s),
-        Repeating("webhooks", Dispatcher(store, policy.webhooks, base).round, settings.webhooks_interval_s),
-    ]
+    background = [Repeating("webhooks", Dispatcher(store, policy.webhooks, base).round, settings.webhooks_interval_s)]
     if settings.derive_interval_s > 0:
         background.append(Repeating("afleiden", lambda: derivation.keep_up(store, policy), settings.derive_interval_s))
     middleware = [
@@ -364,6 +360,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         *_routes(api, service, ParticipationRoutes(service), Path(settings.maps)),
         *_map_routes(settings.maps),
         Route("/qgis/wijkplan.qgs", _qgis_project(api)),
+        Route("/status", status.endpoint(store, Path(settings.maps))),
         Route("/tileMatrixSets", tiling.matrix_sets),
         Route("/tileMatrixSets/{tms}", tiling.matrix_set),
         Route("/collections/{collection_id}/tiles", tiling.tilesets),
@@ -389,8 +386,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
 
 def _running(background: list[Repeating]):
-    """The app's lifespan: derived collections and the maps follow the store's change log and
-    webhooks go out while the service runs."""
+    """The app's lifespan: derived collections follow the store's change log and webhooks go out
+    while the service runs (the maps follow it in a process of their own)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app):

@@ -703,6 +703,19 @@ def subscription_paths() -> dict:
     }
 
 
+STAMP = {
+    "type": "object",
+    "nullable": True,
+    "properties": {"volgnummer": {"type": "integer"}, "tijdstip": {"type": "string", "format": "date-time"}},
+}
+STATUS = {
+    "type": "object",
+    "properties": {
+        "wijzigingen": STAMP,
+        "kaarten": {**STAMP, "properties": {**STAMP["properties"], "achter_s": {"type": "number", "minimum": 0}}},
+        "afgeleid": {"type": "object", "additionalProperties": STAMP},
+    },
+}
 OPENAPI_MEDIA = {"application/vnd.oai.openapi+json;version=3.0": {"schema": {"type": "object"}}}
 HEADERS = {
     "API-Version": ("The full version of the API that answered (semantic versioning).", True),
@@ -750,6 +763,8 @@ DESCRIPTIONS = {
     "conformance": "The OGC API conformance classes the service implements.",
     "collections": "Every collection with its extent, CRSs, links to its items, tiles, schema and downloads.",
     "openapi": "This document, as JSON or as an HTML page to try the API in.",
+    "status": "The last change of the change log, the change the maps reflect and how long the oldest change "
+    "they do not show yet has waited (achter_s: alert on it), and the change each derived collection reflects.",
     "openapi-json": "This document as JSON, at the address the Dutch API design rules ask for.",
     "get-support": "How many participants support the proposal, and whether the asking participant does.",
     "support": "Support a proposal, once per participant; 200 when the participant did already.",
@@ -870,6 +885,13 @@ def document(config: dict) -> dict:
                 },
             }
         },
+    }
+    paths["/status"] = {
+        "get": {
+            "operationId": "status",
+            "summary": "How current the maps and derived collections are",
+            "responses": {"200": _response("The state of the service's followers.", _json(STATUS))},
+        }
     }
     paths["/openapi.json"] = {
         "get": {

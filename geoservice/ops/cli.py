@@ -48,9 +48,47 @@ def _maps(args, settings: Settings) -> None:
     from geoservice.publish import follower
     from geoservice.store import open_store
 
+    if args.follow:
+        return _follow_maps(settings, args.parent)
     started = time.perf_counter()
     written = follower.rebuild(open_store(settings.store), Policy.load(settings.policy), settings.maps, progress=True)
     print(f"{len(written)} maps and their index written to {settings.maps} in {time.perf_counter() - started:.1f} s")
+
+
+def _follow_maps(settings: Settings, parent: int | None) -> None:
+    """Keep the maps current (every GEOSERVICE_MAPS_INTERVAL_S) until stopped, or until the process
+    that started this one is gone."""
+    import logging.config
+    import signal
+    import threading
+
+    from geoservice.domain.policy import Policy
+    from geoservice.publish import follower
+    from geoservice.store import open_store
+
+    logging.config.dictConfig(_log_config())  # what it rebuilt goes to the service's log
+    stopped = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopped.set())
+    store = open_store(settings.store)
+    interval_s = settings.maps_interval_s or 10.0
+    builder = follower.map_follower(store, Policy.load(settings.policy), settings.maps, interval_s)
+    builder.start()
+    while not stopped.wait(0.5):
+        if parent is not None and os.getppid() != parent:
+            break
+    builder.stop()
+    store.close()
+
+
+def _start_map_builder(settings: Settings):
+    """The map builder of a service: one process beside the workers (however many), following the
+    change log; the workers share nothing with it but the store."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "geoservice.ops.cli", "maps", "--follow", "--parent", str(os.getpid())]
+    return subprocess.Popen(command)  # the settings reach it in the environment, as they reach the workers
 
 
 def _derive(args, settings: Settings) -> None:
@@ -115,11 +153,22 @@ def _import(args, settings: Settings) -> None:
 
 
 def _serve(args, settings: Settings) -> None:
-    """Serve in settings.workers processes; each reads these settings from the environment."""
-    import uvicorn
-
+    """Serve in settings.workers processes, each reading these settings from the environment, and
+    keep the maps current in one more process (unless GEOSERVICE_MAPS_INTERVAL_S is 0)."""
     url = settings.url if "GEOSERVICE_URL" in os.environ else f"http://{settings.host}:{settings.port}"
     os.environ.update(settings.model_copy(update={"url": url}).environment())
+    builder = _start_map_builder(settings) if settings.maps_interval_s > 0 else None
+    try:
+        _run_workers(settings)
+    finally:
+        if builder is not None:
+            builder.terminate()
+            builder.wait(timeout=10)
+
+
+def _run_workers(settings: Settings) -> None:
+    import uvicorn
+
     uvicorn.run(
         "geoservice.api.app:create_app",
         factory=True,
@@ -158,6 +207,13 @@ def parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_demo)
 
     maps = commands.add_parser("maps", help="build the map of the municipality, of every wijk and of every buurt")
+    maps.add_argument(
+        "--follow",
+        action="store_true",
+        help="keep the maps current with the change log until stopped (what `serve` starts; run it yourself, "
+        "once, beside services started with GEOSERVICE_MAPS_INTERVAL_S=0)",
+    )
+    maps.add_argument("--parent", type=int, help=argparse.SUPPRESS)  # with --follow: stop when this process ends
     maps.set_defaults(run=_maps)
 
     derive = commands.add_parser(

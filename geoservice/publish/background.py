@@ -1,5 +1,5 @@
-"""Work the service repeats in the background while it runs (the maps catching up with the change
-log, webhooks being delivered), each in a thread of its own, so that requests never wait for it."""
+"""Work repeated in the background (derived data and maps catching up with the change log,
+webhooks being delivered), each in a thread of its own, so that nothing waits for it."""
 
 from __future__ import annotations
 

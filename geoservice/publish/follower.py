@@ -10,6 +10,7 @@ was replaced (a restore, a new demo): then every map is rebuilt. One process at 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 from pathlib import Path
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 def rebuild(store: Store, policy: Policy, directory: str | Path, progress: bool = False) -> list[Path]:
     """Build every map, and remember the change they reflect."""
     latest = _latest(store)  # read first: a change during the build is applied next time
-    written = maps.build(store, policy, directory, progress=progress)
+    written = maps.build(store, policy, directory, progress=progress, reflects=latest)
     _record(Path(directory), latest)
     return written
 
@@ -38,7 +39,7 @@ def catch_up(store: Store, policy: Policy, directory: str | Path) -> list[Path]:
     """Rebuild the maps of the areas changed since the maps were last brought up to date (nothing
     before the maps exist, or while another process catches up); the maps written."""
     directory = Path(directory)
-    if not (directory / "index.html").exists() or _applied(directory) == _latest(store):
+    if not (directory / "index.html").exists() or applied(directory) == _latest(store):
         return []
     holder = uuid.uuid4().hex
     if not shared.claim(store, LEASE, holder, LEASE_S):
@@ -50,16 +51,16 @@ def catch_up(store: Store, policy: Policy, directory: str | Path) -> list[Path]:
 
 
 def _catch_up(store: Store, policy: Policy, directory: Path) -> list[Path]:
-    applied = _applied(directory)
-    if applied is None or _change(store, applied[0]) != applied:
+    reflected = applied(directory)
+    if reflected is None or _change(store, reflected[0]) != reflected:
         return rebuild(store, policy, directory)
-    codes, everything, newest = _touched(store, applied)
-    if newest == applied:
+    codes, everything, newest = _touched(store, reflected)
+    if newest == reflected:
         return []
     written = []
     if everything or codes:
-        written = maps.build(store, policy, directory, only=None if everything else codes)
-        log.info("kaarten: %d maps rebuilt for changes %d to %d", len(written), applied[0] + 1, newest[0])
+        written = maps.build(store, policy, directory, only=None if everything else codes, reflects=newest)
+        log.info("kaarten: %d maps rebuilt for changes %d to %d", len(written), reflected[0] + 1, newest[0])
     _record(directory, newest)
     return written
 
@@ -87,7 +88,8 @@ def _latest(store: Store) -> tuple[int, str]:
     return _change(store, store.last_change())
 
 
-def _applied(directory: Path) -> tuple[int, str] | None:
+def applied(directory: Path) -> tuple[int, str] | None:
+    """The number and time of the last change the maps in directory reflect (None: no maps)."""
     try:
         number, _, moment = (directory / STATE).read_text().partition(" ")
         return int(number), moment
@@ -97,6 +99,19 @@ def _applied(directory: Path) -> tuple[int, str] | None:
 
 def _record(directory: Path, change: tuple[int, str]) -> None:
     maps.write_whole(directory / STATE, f"{change[0]} {change[1]}")
+
+
+def lag(store: Store, directory: Path) -> dict | None:
+    """How far the maps are behind the change log: the change they reflect and how long the oldest
+    change they do not reflect yet has waited (0: none); None when there are no maps."""
+    reflected = applied(directory)
+    if reflected is None:
+        return None
+    waiting = store.changes_since(reflected[0], 1)
+    waited_s = (
+        (dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(waiting[0].moment)).total_seconds() if waiting else 0
+    )
+    return {"volgnummer": reflected[0], "tijdstip": reflected[1], "achter_s": round(max(waited_s, 0.0), 1)}
 
 
 def map_follower(store: Store, policy: Policy, directory: str | Path, interval_s: float = 1.0) -> Repeating:

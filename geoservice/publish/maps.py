@@ -134,9 +134,10 @@ def areas(layers: Layers) -> list[Area]:
     ]
 
 
-def render(layers: Layers, area: Area, settings: Maps = MAP_DEFAULTS) -> str:
+def render(layers: Layers, area: Area, settings: Maps = MAP_DEFAULTS, reflects: tuple[int, str] | None = None) -> str:
     """The HTML page of one area's map: its features in the page, or above settings.tegels_vanaf
-    features drawn from the service's vector tiles."""
+    features drawn from the service's vector tiles; reflects: the change of the change log it is
+    up to date with (number, time), which it shows."""
     key = {"stad": None, "wijk": "wijkcode", "buurt": "buurtcode"}[area.kind]
     projects, proposals, koppelkansen = (
         layers.part(page, key, area.code) for page in (layers.projects, layers.proposals, layers.koppelkansen)
@@ -159,7 +160,8 @@ def render(layers: Layers, area: Area, settings: Maps = MAP_DEFAULTS) -> str:
     _compact_on_phones(fmap)
     _title(fmap, area)
     page = fmap.get_root().render().replace("<html>", '<html lang="nl">', 1)
-    return page.replace("</body>", _tables(area, projects, proposals, koppelkansen) + "</body>", 1)
+    tables = _tables(area, projects, proposals, koppelkansen, reflects)
+    return page.replace("</body>", tables + "</body>", 1)
 
 
 def _base(base_map: str, static: str) -> folium.Map:
@@ -490,8 +492,8 @@ def following(area: Area) -> list[tuple[str, str, str]]:
     ]
 
 
-def _tables(area: Area, projects, proposals, koppelkansen) -> str:
-    """The same features as tables under the map: the accessible alternative."""
+def _tables(area: Area, projects, proposals, koppelkansen, reflects: tuple[int, str] | None) -> str:
+    """The same features as tables under the map (the accessible alternative), and how current they are."""
 
     def table(caption: str, heads: list[str], rows: list[list]) -> str:
         head = "".join(f"<th scope='col'>{h}</th>" for h in heads)
@@ -528,20 +530,36 @@ def _tables(area: Area, projects, proposals, koppelkansen) -> str:
     follow = " · ".join(
         f'<a href="{href}" type="{media_type}">{label}</a>' for media_type, label, href in following(area)
     )
-    return f"{opening}<h1>{title}</h1><p>Volgen: {follow}</p>{''.join(parts)}</section>\n"
+    current = _updated(reflects)
+    return f"{opening}<h1>{title}</h1>{current}<p>Volgen: {follow}</p>{''.join(parts)}</section>\n"
+
+
+def _updated(reflects: tuple[int, str] | None) -> str:
+    """When the map was brought up to date: the time (UTC) and number of the last change it shows."""
+    if reflects is None or not reflects[1]:
+        return ""
+    number, moment = reflects
+    when = dt.datetime.fromisoformat(moment).astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
+    return f'<p class="wijkplan-bijgewerkt">Bijgewerkt op {when} UTC (wijziging {number})</p>'
 
 
 # -- files ------------------------------------------------------------------------------
 def build(
-    store: Store, policy: Policy, directory: str | Path, only: set[str] | None = None, progress: bool = False
+    store: Store,
+    policy: Policy,
+    directory: str | Path,
+    only: set[str] | None = None,
+    progress: bool = False,
+    reflects: tuple[int, str] | None = None,
 ) -> list[Path]:
-    """Write the maps (all, or only the areas whose codes are given, and the city) and the index."""
+    """Write the maps (all, or only the areas whose codes are given, and the city) and the index;
+    reflects: the change they are up to date with, as the maps show it."""
     directory = Path(directory)
     layers = Layers.read(store, policy)
     chosen = [a for a in areas(layers) if only is None or a.code is None or a.code in only]
     written = []
     for area in tqdm(chosen, desc="kaarten", unit="kaart", disable=not progress):
-        written.append(write_whole(directory / area.path, render(layers, area, policy.kaarten)))
+        written.append(write_whole(directory / area.path, render(layers, area, policy.kaarten, reflects)))
     write_whole(directory / "index.html", index(layers, policy.kaarten.ondergrond))
     return written
 
