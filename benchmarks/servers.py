@@ -37,6 +37,7 @@ class Server:
     filters: bool = True
     process: subprocess.Popen | None = None
     base: str = ""  # the API's base path
+    cwd: Path = ROOT  # the checkout it runs from
 
     @property
     def url(self) -> str:
@@ -46,7 +47,7 @@ class Server:
         log = open(log_dir / f"{self.name}.log", "w")  # noqa: SIM115 - the server process writes it while it runs
         self.process = subprocess.Popen(
             [*self.command, "--port", str(self.port)],
-            cwd=ROOT,
+            cwd=self.cwd,
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, **self.env},
