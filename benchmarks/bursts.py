@@ -145,7 +145,9 @@ def main() -> None:
             for with_maps in (True, False):
                 lines += measure(source, name, with_maps, args.seconds, Path(folder), demo_path)
                 print(f"measured {name}", file=sys.stderr)
-    print("\n".join(lines))
+    text = f"Run {time.strftime('%Y-%m-%d %H:%M')} on {run.machine()}. " + "\n".join(lines) + "\n"
+    (Path(__file__).resolve().parent / "bursts-results.md").write_text(text)
+    print(text)
 
 
 if __name__ == "__main__":
