@@ -53,6 +53,14 @@ class MapVisit(Visit):
         self.page.wait_for_function(TILES_LOADED)
         return self.page.evaluate(DRAWN)
 
+    def settled(self, seconds: float = 10) -> dict:
+        """What the map drew once it stopped changing (tiles drawn again after a filter come one by one)."""
+        deadline, before = time.monotonic() + seconds, None
+        while (now := self.drawn()) != before and time.monotonic() < deadline:
+            before = now
+            self.page.wait_for_timeout(300)
+        return now
+
 
 def _matched(server, collection: str, key: str, code: str) -> int:
     answer = httpx.get(f"{server.url}/collections/{collection}/items", params={key: code, "limit": 1})
@@ -197,8 +205,7 @@ def test_the_phase_filter_hides_projects_drawn_from_tiles(tiled, browser):
     for box in page.locator(".wijkplan-fasen input").all():
         if box.get_attribute("value") != "gepland":
             box.uncheck()
-    page.wait_for_timeout(200)
-    drawn = visit.drawn()
+    drawn = visit.settled()
     visit.context.close()
     assert drawn["project"] == _matched(server, "projecten", "fase", "gepland") > 0
     assert drawn["voorstel"] == _matched(server, "voorstellen", "f", "json")
