@@ -7,6 +7,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PREFIX = "GEOSERVICE_"
 API_PATH = "/v1"  # the API's base path under the service URL: its major version
+MAPS_INTERVAL_S = 10.0  # how often a map builder catches up, unless told otherwise
 
 
 class Settings(BaseSettings):
@@ -29,7 +30,7 @@ class Settings(BaseSettings):
     # How often the map builder catches up with the change log: each map touched since is rebuilt once,
     # however many changes touched it. 0: `serve` starts no map builder (run `geoservice maps --follow`
     # once beside the services instead; it then catches up every 10 s).
-    maps_interval_s: float = 10.0
+    maps_interval_s: float = MAPS_INTERVAL_S
     derive_interval_s: float = (
         1.0  # how often derived collections catch up (and are derived whole when due); 0: never in the background
     )

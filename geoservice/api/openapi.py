@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from geoservice import __version__
+from geoservice.derived import derivation
 from geoservice.domain.model import COLLECTIONS, Collection
 from geoservice.publish import tiles
 from geoservice.publish.geojson import JSONFG
@@ -736,18 +737,15 @@ HEADERS = {
     ),
 }
 ALWAYS = ("API-Version", "X-Request-ID")
-DERIVED = ("/collections/koppelkansen/items", "/collections/wijken/items")
-# The tag of each operation, by the start of its path (the first that fits).
+DERIVED_ITEMS = tuple(f"/collections/{name}/items" for name in derivation.DERIVED)
+# The tag of an operation that names none itself, by the start of its path (the first that fits).
 TAGS = {
-    "/collections/voorstellen/vergelijkbaar": "voorstellen",
     "/collections/": None,  # the collection's own name
     "/catalogus": "metadata",
     "/velden": "metadata",
     "/downloads": "downloads",
     "/feeds": "volgen",
     "/kalenders": "volgen",
-    "/abonnementen": "abonnementen",
-    "/tileMatrixSets": "tiles",
     "/": "service",
 }
 TAG_DESCRIPTIONS = {
@@ -826,20 +824,24 @@ def _tag(path: str) -> str:
     raise KeyError(path)
 
 
-def _answer_headers(path: str, method: str, status: str, operation: dict, response: dict) -> dict:
+def _header_refs(names) -> dict:
+    return {name: ref("headers", name) for name in names}
+
+
+def _answer_headers(path: str, method: str, status: str, response: dict) -> dict:
     """The headers documented on an answer: those sent on every answer, and those of its kind."""
     names = list(ALWAYS)
     if method == "get" and status in ("200", "304"):
         names += ["ETag", "Cache-Control", "Vary", "Link", "access-control-allow-origin"]
         if path.startswith(("/downloads", "/feeds", "/kalenders")):
             names.append("Last-Modified")
-        if path.startswith(DERIVED):
+        if path.startswith(DERIVED_ITEMS):
             names += ["Derived-Through-Change", "Derived-At"]
     if "application/geo+json" in response.get("content", {}):
         names.append("Content-Crs")
     if status == "201":
         names.append("Location")
-    return {name: ref("headers", name) for name in names}
+    return _header_refs(names)
 
 
 def _completed(paths: dict) -> dict:
@@ -856,13 +858,13 @@ def _completed(paths: dict) -> dict:
                 responses["400"] = ref("responses", "400")
             for status, response in responses.items():
                 if "$ref" not in response:
-                    response["headers"] = _answer_headers(path, method, status, operation, response)
+                    response["headers"] = _answer_headers(path, method, status, response)
     return paths
 
 
 def _error_response(status: str, text: str) -> dict:
     names = [*ALWAYS, *(("Retry-After",) if status == "429" else ())]
-    return {**_response(text, REFUSAL), "headers": {name: ref("headers", name) for name in names}}
+    return {**_response(text, REFUSAL), "headers": _header_refs(names)}
 
 
 def document(config: dict) -> dict:

@@ -17,10 +17,10 @@ from geoservice.store import Store
 
 
 def document(store: Store, maps: Path) -> dict:
-    last = store.changes_since(store.last_change() - 1, 1)
+    number, moment = follower.latest(store)
     derived = {name: derivation.stamp(store, name) for name in derivation.DERIVED}
     return {
-        "wijzigingen": {"volgnummer": store.last_change(), "tijdstip": last[0].moment if last else None},
+        "wijzigingen": {"volgnummer": number, "tijdstip": moment or None},
         "kaarten": follower.lag(store, maps),
         "afgeleid": {
             name: None if stamp is None else {"volgnummer": stamp.sequence, "tijdstip": stamp.moment}

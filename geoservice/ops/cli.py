@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from geoservice.domain.model import ROLES, TABLES
-from geoservice.settings import Settings
+from geoservice.settings import MAPS_INTERVAL_S, Settings
 
 
 def _log_config() -> dict:
@@ -71,7 +71,7 @@ def _follow_maps(settings: Settings, parent: int | None) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopped.set())
     store = open_store(settings.store)
-    interval_s = settings.maps_interval_s or 10.0
+    interval_s = settings.maps_interval_s or MAPS_INTERVAL_S
     builder = follower.map_follower(store, Policy.load(settings.policy), settings.maps, interval_s)
     builder.start()
     while not stopped.wait(0.5):

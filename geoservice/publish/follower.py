@@ -29,9 +29,9 @@ log = logging.getLogger(__name__)
 
 def rebuild(store: Store, policy: Policy, directory: str | Path, progress: bool = False) -> list[Path]:
     """Build every map, and remember the change they reflect."""
-    latest = _latest(store)  # read first: a change during the build is applied next time
-    written = maps.build(store, policy, directory, progress=progress, reflects=latest)
-    _record(Path(directory), latest)
+    newest = latest(store)  # read first: a change during the build is applied next time
+    written = maps.build(store, policy, directory, progress=progress, reflects=newest)
+    _record(Path(directory), newest)
     return written
 
 
@@ -39,7 +39,7 @@ def catch_up(store: Store, policy: Policy, directory: str | Path) -> list[Path]:
     """Rebuild the maps of the areas changed since the maps were last brought up to date (nothing
     before the maps exist, or while another process catches up); the maps written."""
     directory = Path(directory)
-    if not (directory / "index.html").exists() or applied(directory) == _latest(store):
+    if not (directory / "index.html").exists() or applied(directory) == latest(store):
         return []
     holder = uuid.uuid4().hex
     if not shared.claim(store, LEASE, holder, LEASE_S):
@@ -84,7 +84,8 @@ def _change(store: Store, sequence: int) -> tuple[int, str]:
     return (found[0].sequence, found[0].moment) if found and found[0].sequence == sequence else (0, "")
 
 
-def _latest(store: Store) -> tuple[int, str]:
+def latest(store: Store) -> tuple[int, str]:
+    """(number, time) of the store's latest change; (0, "") before any."""
     return _change(store, store.last_change())
 
 

@@ -255,8 +255,7 @@ class PostGISStore(Store):
             f'INSERT INTO "{collection.name}" ({"fid, " if given else ""}geom, {names}) '
             f"VALUES ({'%s, ' if given else ''}ST_GeomFromWKB(%s, {STORAGE_SRID}), {marks}) RETURNING fid"
         )
-        wkbs = shapely.to_wkb(geoms)
-        values = [(*((fids[i],) if given else ()), w, *row) for i, (w, row) in enumerate(zip(wkbs, rows))]
+        values = _row_values(shapely.to_wkb(geoms), rows, fids)
         with tx.conn.cursor() as cursor:
             cursor.executemany(statement, values, returning=True)
             fids = []
@@ -270,13 +269,14 @@ class PostGISStore(Store):
     def _insert_many(self, tx, collection, geoms, rows, fids=None) -> None:
         """One COPY, however many rows: one statement for the row-count triggers, and fast."""
         rows = with_dimensions(collection, geoms, rows)
-        given = fids is not None
-        names = ", ".join(f'"{n}"' for n in [*(["fid"] if given else []), "geom", *stored_columns(collection)])
+        names = ", ".join(
+            f'"{n}"' for n in [*(["fid"] if fids is not None else []), "geom", *stored_columns(collection)]
+        )
         located = shapely.set_srid(np.asarray(geoms, dtype=object), STORAGE_SRID)
         ewkbs = shapely.to_wkb(located, hex=True, include_srid=True)
         with tx.conn.cursor() as cursor, cursor.copy(f'COPY "{collection.name}" ({names}) FROM STDIN') as copy:
-            for i, (ewkb, row) in enumerate(zip(ewkbs, rows)):
-                copy.write_row((*((fids[i],) if given else ()), ewkb, *row))
+            for values in _row_values(ewkbs, rows, fids):
+                copy.write_row(values)
         self.touch(tx, collection.name, geoms)
 
     def _update_row(self, tx, collection, feature_id, geom, row) -> None:
@@ -338,6 +338,11 @@ def create(url: str, schema: str = DEFAULT_SCHEMA) -> PostGISStore:
             create_derivation_indexes(_Transaction(conn))
             _create_counts(_Transaction(conn))
     return PostGISStore(url, schema)
+
+
+def _row_values(geometries, rows: list, fids) -> list[tuple]:
+    """Each row's values as the table takes them: its fid (when given), its geometry, its columns."""
+    return [(*(() if fids is None else (fids[i],)), g, *row) for i, (g, row) in enumerate(zip(geometries, rows))]
 
 
 def _create_counts(tx) -> None:
