@@ -307,6 +307,11 @@ def browser():
         chromium.close()
 
 
+# Whether nothing on the page is still loading (a map's script marks its section busy until its data
+# is drawn and listed).
+SETTLED = "() => !document.querySelector('[aria-busy=true]')"
+
+
 class Visit:
     """One page in a fresh browser context: its console errors, dialogs and requests to other hosts."""
 
@@ -319,6 +324,11 @@ class Visit:
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         self.page.route("**/*", lambda route: self._route(route, own))
+
+    def goto(self, url: str) -> None:
+        """Open a page and wait until it has loaded, a map's data included."""
+        self.page.goto(url, wait_until="load")
+        self.page.wait_for_function(SETTLED)
 
     def _route(self, route, own: str) -> None:
         host = urlparse(route.request.url)

@@ -57,7 +57,7 @@ COVERED = """() => {
 def opened(browser, server, path: str, size: str):
     """A page at a window size, in a fresh context (axe is injected, so the page's CSP is bypassed)."""
     visit = Visit(browser, server, viewport=SIZES[size], bypass_csp=True)
-    visit.page.goto(f"{server.url}{path}", wait_until="load")
+    visit.goto(f"{server.url}{path}")
     return visit
 
 

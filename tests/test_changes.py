@@ -1,6 +1,8 @@
 """The change log: every write announces itself in its transaction, refusals announce nothing,
 numbers grow in commit order, and the maps follow it from any process."""
 
+import dataclasses
+import json
 import threading
 import time
 from pathlib import Path
@@ -12,7 +14,7 @@ from conftest import POLICY, copy_store, serving
 from test_cli import geoservice
 from test_import import _frame, _mapping
 
-from geoservice.domain.policy import Policy
+from geoservice.domain.policy import Maps, Policy
 from geoservice.domain.validation import ValidationError
 from geoservice.ops import backup
 from geoservice.publish import follower
@@ -150,28 +152,96 @@ def mapped_copy(demo_path, tmp_path):
     return store, tmp_path / "maps"
 
 
-def test_catching_up_rebuilds_only_the_maps_of_the_areas_public_changes_touched(mapped_copy):
+def _titles(directory: Path, wijk: str = "*") -> set[str]:
+    """The titles of the features in the maps' data files (of one wijk, or of all)."""
+    return {
+        feature["properties"]["titel"]
+        for path in (directory / "wijk").glob(f"{wijk}.json")
+        for feature in json.loads(path.read_bytes())["features"]
+    }
+
+
+def test_catching_up_writes_only_the_data_of_the_wijken_public_changes_touched(mapped_copy):
     store, directory = mapped_copy
     assert follower.catch_up(store, RULES, directory) == []
     [unpublished] = store.insert("voorstellen", [(PROPOSAL, POINT)], PARTICIPANT)
     assert follower.catch_up(store, RULES, directory) == []  # nothing public changed
     store.update("voorstellen", unpublished, {"status": "gepubliceerd"}, actor=MODERATOR)
-    wijk, buurt = (store.get("voorstellen", unpublished).properties[0][k] for k in ("wijkcode", "buurtcode"))
+    wijk = store.get("voorstellen", unpublished).properties[0]["wijkcode"]
     written = {p.relative_to(directory).as_posix() for p in follower.catch_up(store, RULES, directory)}
-    assert written == {"overzicht.html", f"wijk/{wijk}.html", f"buurt/{buurt}.html"}
-    assert PROPOSAL["titel"] in (directory / "buurt" / f"{buurt}.html").read_text()
+    assert written == {f"wijk/{wijk}.json", "index.html"}  # the pages load the data: none is made again
+    assert PROPOSAL["titel"] in _titles(directory, wijk) and PROPOSAL["titel"] in _titles(directory)
+
+
+def _across_a_wijk_border(store) -> tuple[shapely.Point, shapely.Point, str]:
+    """Two points 6 m apart on either side of a border between two wijken, and the wijk of the second."""
+    buurten = store.query(Query("buurten", limit=None))
+    for i, j in zip(*shapely.STRtree(buurten.geometries).query(buurten.geometries, predicate="touches")):
+        (a, b), (first, second) = (
+            (buurten.geometries[i], buurten.geometries[j]),
+            (buurten.properties[i], buurten.properties[j]),
+        )
+        border = a.boundary.intersection(b.boundary)
+        if first["wijkcode"] == second["wijkcode"] or border.length < 50:
+            continue
+        middle = shapely.line_interpolate_point(shapely.line_merge(border), 0.5, normalized=True)
+        around = [shapely.Point(middle.x + dx, middle.y + dy) for dx in (-3, 0, 3) for dy in (-3, 0, 3)]
+        inside_a, inside_b = [p for p in around if a.contains(p)], [p for p in around if b.contains(p)]
+        if inside_a and inside_b:
+            return inside_a[0], inside_b[0], second["wijkcode"]
+    raise AssertionError("no border between wijken found")
+
+
+def test_a_koppelkans_in_another_wijk_than_its_project_follows_the_project(mapped_copy):
+    store, directory = mapped_copy
+    at_project, at_proposal, wijk = _across_a_wijk_border(store)
+    [project] = store.insert("projecten", [(PROJECT, at_project)], PLANNER)
+    store.insert("voorstellen", [({**PROPOSAL, "status": "gepubliceerd"}, at_proposal)])
+    follower.catch_up(store, RULES, directory)
+    assert PROJECT["titel"] not in _titles(directory, wijk)  # the project lies in the other wijk ...
+    assert any(PROJECT["titel"] in title for title in _titles(directory, wijk))  # ... its koppelkans here
+    store.update("projecten", project, {"titel": "Herinrichting Zwanenveld-Zuid"}, actor=PLANNER)
+    follower.catch_up(store, RULES, directory)
+    assert any("Herinrichting Zwanenveld-Zuid" in title for title in _titles(directory, wijk))
+
+
+def test_every_page_is_made_again_when_the_boundaries_or_the_map_settings_change(mapped_copy, tmp_path):
+    store, directory = mapped_copy
+    pages = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*.html"))
+    buurt = store.query(Query("buurten", limit=1)).ids[0]
+    store.update("buurten", buurt, {"buurtnaam": "Nieuwe naam"}, actor=PLANNER)
+    written = sorted(p.relative_to(directory).as_posix() for p in follower.catch_up(store, RULES, directory))
+    assert [p for p in written if p.endswith(".html")] == pages
+    assert "Buurt Nieuwe naam" in (directory / "buurt" / f"{buurt}.html").read_text()
+    other = dataclasses.replace(RULES, kaarten=Maps(ondergrond="osm"))
+    store.insert("projecten", [(PROJECT, POINT)], PLANNER)
+    written = sorted(p.relative_to(directory).as_posix() for p in follower.catch_up(store, other, directory))
+    assert [p for p in written if p.endswith(".html")] == pages
+    assert "tile.openstreetmap.org" in (directory / "overzicht.html").read_text()
+    assert follower.catch_up(store, other, directory) == []
+
+
+def test_a_full_build_removes_the_maps_of_areas_no_longer_there(mapped_copy):
+    store, directory = mapped_copy
+    gone = [directory / "buurt" / "BU99999999.html", directory / "wijk" / "WK999999.json"]
+    for path in gone:
+        path.write_text("van een buurt die er niet meer is")
+    follower.rebuild(store, RULES, directory)
+    assert not any(path.exists() for path in gone)
+    assert len(list(directory.rglob("*.html"))) == 55
 
 
 def test_maps_of_a_replaced_store_are_rebuilt_whole(mapped_copy, demo_path):
     store, directory = mapped_copy
     store.insert("projecten", [(PROJECT, POINT)], PLANNER)
     follower.catch_up(store, RULES, directory)
+    assert PROJECT["titel"] in _titles(directory)
     store.close()
     for log in (f"{store.location}-wal", f"{store.location}-shm"):
         Path(log).unlink(missing_ok=True)
     copy_store(demo_path, Path(store.location))  # another store at the same place, with a shorter log
     assert len(follower.catch_up(GeoPackageStore(store.location), RULES, directory)) > 50
-    assert PROJECT["titel"] not in (directory / "overzicht.html").read_text()
+    assert PROJECT["titel"] not in _titles(directory)
 
 
 def test_an_import_without_a_service_rebuilds_the_touched_maps_itself(mapped_copy, tmp_path):
@@ -181,8 +251,8 @@ def test_an_import_without_a_service_rebuilds_the_touched_maps_itself(mapped_cop
         "--store", store.location, "--maps", str(directory),
         "import", str(tmp_path / "plan.geojson"), "--collectie", "projecten", "--mapping", _mapping(tmp_path),
     )  # fmt: skip
-    assert result.returncode == 0 and "maps rebuilt" in result.stdout, result.stderr
-    assert "Herstraten Molenstraat" in (directory / "overzicht.html").read_text()
+    assert result.returncode == 0 and "map files written" in result.stdout, result.stderr
+    assert "Herstraten Molenstraat" in _titles(directory)
 
 
 def test_an_import_into_a_served_store_shows_in_the_services_maps(mapped_copy, tmp_path):
@@ -197,6 +267,6 @@ def test_an_import_into_a_served_store_shows_in_the_services_maps(mapped_copy, t
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
         deadline = time.monotonic() + 30
-        while "Import uit een ander proces" not in (directory / "overzicht.html").read_text():
+        while "Import uit een ander proces" not in _titles(directory):
             assert time.monotonic() < deadline, "the service's maps did not follow the import"
             time.sleep(0.2)

@@ -200,7 +200,7 @@ def test_each_map_links_the_feed_and_calendar_of_its_area(demo_store, tmp_path):
 
     from geoservice.domain.policy import Policy
 
-    maps.build(demo_store, Policy.load(POLICY), tmp_path, only={"WK026801"})
+    maps.build(demo_store, Policy.load(POLICY), tmp_path)
     page = (tmp_path / "wijk" / "WK026801.html").read_text()
     assert '<link rel="alternate" type="application/atom+xml"' in page and "../../feeds/wijken/WK026801.atom" in page
     assert "../../kalenders/wijken/WK026801.ics" in page

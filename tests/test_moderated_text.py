@@ -64,8 +64,8 @@ def _public_outputs(client, store, tmp_path: Path, proposal: int, wijk: str) -> 
         headers={"Content-Type": "application/geo+json"},
     ).content
     maps.build(store, Policy.load(POLICY), tmp_path / "maps")
-    for page in (tmp_path / "maps").rglob("*.html"):
-        outputs[f"map {page.name}"] = page.read_bytes()
+    for path in (tmp_path / "maps").rglob("*.*"):  # pages, data files, index
+        outputs[f"map {path.relative_to(tmp_path)}"] = path.read_bytes()
     return outputs
 
 
@@ -88,7 +88,7 @@ def test_a_cleaned_text_leaves_no_trace_in_any_public_output(store_client, store
         "download statuswijzigingen.gpkg",
         f"download wijk {wijk}",
         "similar",
-        "map overzicht.html",
+        f"map maps/wijk/{wijk}.json",
     ):
         assert expected in shown  # the search reads where the text would be
 

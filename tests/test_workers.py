@@ -20,12 +20,13 @@ from geoservice.derived import derivation
 from geoservice.domain.policy import Policy
 from geoservice.participation.tokens import Tokens
 from geoservice.publish import follower
+from geoservice.publish.maps import STAMP
 from geoservice.store import GeoPackageStore, Store, changes, open_store
 from geoservice.store.changes import DERIVED
 
 WORKERS = 4
 LIMIT = 7  # supports a minute, for the participation client of these tests
-REBUILT = re.compile(r"kaarten: \d+ maps rebuilt for changes (\d+) to (\d+)")
+REBUILT = re.compile(r"kaarten: \d+ files \(\d+ kB\) written for changes (\d+) to (\d+)")
 
 
 class Served(NamedTuple):
@@ -101,7 +102,7 @@ def test_each_change_rebuilds_its_maps_once(served):
     assert [answer.status_code for answer in created] == [201] * 5
     last = store.last_change()
     deadline = time.monotonic() + 60
-    while int((maps / follower.STATE).read_text().split()[0]) < last:
+    while int((maps / STAMP).read_text().split()[0]) < last:
         assert time.monotonic() < deadline, "the maps did not catch up within a minute"
         time.sleep(0.2)
     rebuilds = [(int(a), int(b)) for a, b in REBUILT.findall(server.log.read_text()) if int(b) >= first]

@@ -183,7 +183,8 @@ INCREMENTS = {"koppelkansen": _koppelkansen_of_changes, "wijken": _summaries_of_
 
 def _replace_koppelkansen(store: Store, tx, condition: str, values: tuple, pairs: list) -> tuple[list, set]:
     """The stored koppelkansen naming changed features (the condition) replaced by pairs: the codes
-    of those that were not there before, and the areas where one appeared, went or moved."""
+    of those that were not there before, and the areas of every one replaced (its title, years or
+    place may have changed with the features it names)."""
     table = KOPPELKANSEN.name
     before = tx.execute(f'SELECT code, wijkcode, buurtcode FROM "{table}" WHERE {condition}', values).fetchall()
     tx.execute(f'DELETE FROM "{table}" WHERE {condition}', values)
@@ -195,8 +196,7 @@ def _replace_koppelkansen(store: Store, tx, condition: str, values: tuple, pairs
         marks = ", ".join("?" * len(part))
         after += tx.execute(f'SELECT code, wijkcode, buurtcode FROM "{table}" WHERE code IN ({marks})', part).fetchall()
     gone = {code for code, _, _ in before}
-    moved = set(map(tuple, before)) ^ set(map(tuple, after))
-    areas = changes.areas_of(*({"wijkcode": wijk, "buurtcode": buurt} for _, wijk, buurt in moved))
+    areas = changes.areas_of(*({"wijkcode": wijk, "buurtcode": buurt} for _, wijk, buurt in before + after))
     return sorted(code for code, _, _ in after if code not in gone), areas
 
 

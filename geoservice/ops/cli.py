@@ -52,7 +52,9 @@ def _maps(args, settings: Settings) -> None:
         return _follow_maps(settings, args.parent)
     started = time.perf_counter()
     written = follower.rebuild(open_store(settings.store), Policy.load(settings.policy), settings.maps, progress=True)
-    print(f"{len(written)} maps and their index written to {settings.maps} in {time.perf_counter() - started:.1f} s")
+    pages = sum(path.suffix == ".html" for path in written)
+    took = time.perf_counter() - started
+    print(f"{pages} pages and {len(written) - pages} data files written to {settings.maps} in {took:.1f} s")
 
 
 def _follow_maps(settings: Settings, parent: int | None) -> None:
@@ -149,7 +151,7 @@ def _import(args, settings: Settings) -> None:
         raise SystemExit("nothing stored: mend the rejected rows, or use --skip-invalid to store the others")
     rebuilt = follower.catch_up(store, Policy.load(settings.policy), settings.maps)
     if rebuilt:
-        print(f"{len(rebuilt)} maps rebuilt in {settings.maps}")
+        print(f"{len(rebuilt)} map files written in {settings.maps}")
 
 
 def _serve(args, settings: Settings) -> None:

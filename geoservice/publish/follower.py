@@ -1,11 +1,12 @@
-"""Maps that follow the store: the change log tells which areas public changes touched, and their
-maps are rebuilt, whichever process wrote (the service, `geoservice import`, a restore).
+"""Maps that follow the store: the change log tells which wijken public changes touched, and their
+data files are written again, whichever process wrote (the service, `geoservice import`, a restore).
 
-The maps directory remembers the last change its maps reflect (`volgnummer`: its number and time).
-Catching up reads the changes after it, rebuilds the maps of the wijken and buurten they name (and
-the city), and then records the newest change read. A store whose log no longer holds that change
-was replaced (a restore, a new demo): then every map is rebuilt. One process at a time catches up
-(a lease in the store), so several service processes rebuild each change's maps once.
+The maps folder remembers the last change its maps reflect (`volgnummer`: its number and time; the
+pages show it). Catching up reads the changes after it, writes the data files of the wijken they
+name (the pages load them) and the index, and then records the newest change read. Every page is
+made again when the boundaries changed, when the pages were made by other code or settings, or when
+the store's log no longer holds the recorded change (a restore, a new demo). One process at a time
+catches up (a lease in the store), so several service processes write each change's maps once.
 """
 
 from __future__ import annotations
@@ -13,15 +14,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from geoservice.derived import derivation
 from geoservice.domain.policy import Policy
 from geoservice.publish import maps
 from geoservice.publish.background import Repeating
-from geoservice.store import Store, shared
+from geoservice.store import Store, changes, shared
 
-STATE = "volgnummer"  # in the maps directory: the number and time of the last change the maps reflect
 BATCH = 1000  # changes read at a time
+BOUNDARIES = ("wijken", "buurten")
 LEASE, LEASE_S = "kaarten", 600  # held while catching up; one a crashed process held runs out after this
 
 log = logging.getLogger(__name__)
@@ -29,8 +32,9 @@ log = logging.getLogger(__name__)
 
 def rebuild(store: Store, policy: Policy, directory: str | Path, progress: bool = False) -> list[Path]:
     """Build every map, and remember the change they reflect."""
-    newest = latest(store)  # read first: a change during the build is applied next time
-    written = maps.build(store, policy, directory, progress=progress, reflects=newest)
+    derivation.keep_up(store, policy)  # what deriving announces comes before the change recorded
+    newest = latest(store)  # read before the maps: a change during the build is applied next time
+    written = maps.build(store, policy, directory, progress=progress)
     _record(Path(directory), newest)
     return written
 
@@ -52,30 +56,48 @@ def catch_up(store: Store, policy: Policy, directory: str | Path) -> list[Path]:
 
 def _catch_up(store: Store, policy: Policy, directory: Path) -> list[Path]:
     reflected = applied(directory)
-    if reflected is None or _change(store, reflected[0]) != reflected:
+    if reflected is None or _change(store, reflected[0]) != reflected or not maps.made_by(directory, policy.kaarten):
         return rebuild(store, policy, directory)
-    codes, everything, newest = _touched(store, reflected)
-    if newest == reflected:
+    derivation.keep_up(store, policy)  # what deriving the changes announces is read with them
+    touched = _touched(store, reflected)
+    if touched.boundaries:
+        return rebuild(store, policy, directory)
+    if touched.newest == reflected:
         return []
     written = []
-    if everything or codes:
-        written = maps.build(store, policy, directory, only=None if everything else codes, reflects=newest)
-        log.info("kaarten: %d maps rebuilt for changes %d to %d", len(written), reflected[0] + 1, newest[0])
-    _record(directory, newest)
+    if touched.everywhere or touched.codes:
+        written = maps.refresh(store, policy, directory, None if touched.everywhere else touched.codes)
+        kilobytes = sum(path.stat().st_size for path in written) / 1000
+        log.info(
+            "kaarten: %d files (%.0f kB) written for changes %d to %d",
+            len(written), kilobytes, reflected[0] + 1, touched.newest[0],
+        )  # fmt: skip
+    _record(directory, touched.newest)
     return written
 
 
-def _touched(store: Store, applied: tuple) -> tuple[set[str], bool, tuple]:
-    """The area codes that public changes after applied touched, whether they may touch all, and
-    the newest change read."""
-    codes, everything, newest = set(), False, applied
-    while batch := store.changes_since(newest[0], BATCH):
-        newest = (batch[-1].sequence, batch[-1].moment)
+@dataclass
+class Touched:
+    """What the public changes after a change touched."""
+
+    newest: tuple[int, str]  # the newest change read
+    codes: set[str] = field(default_factory=set)  # the wijken and buurten they name
+    everywhere: bool = False  # whether they may touch any wijk
+    boundaries: bool = False  # whether they changed wijken or buurten (which the pages draw)
+
+
+def _touched(store: Store, applied: tuple) -> Touched:
+    touched = Touched(applied)
+    while batch := store.changes_since(touched.newest[0], BATCH):
+        touched.newest = (batch[-1].sequence, batch[-1].moment)
         for change in batch:
             if change.public:
-                everything = everything or change.areas is None
-                codes |= change.areas or set()
-    return codes, everything, newest
+                touched.everywhere = touched.everywhere or change.areas is None
+                touched.boundaries = touched.boundaries or (
+                    change.collection in BOUNDARIES and change.kind != changes.DERIVED
+                )
+                touched.codes |= change.areas or set()
+    return touched
 
 
 def _change(store: Store, sequence: int) -> tuple[int, str]:
@@ -92,14 +114,14 @@ def latest(store: Store) -> tuple[int, str]:
 def applied(directory: Path) -> tuple[int, str] | None:
     """The number and time of the last change the maps in directory reflect (None: no maps)."""
     try:
-        number, _, moment = (directory / STATE).read_text().partition(" ")
+        number, _, moment = (directory / maps.STAMP).read_text().partition(" ")
         return int(number), moment
     except (FileNotFoundError, ValueError):
         return None
 
 
 def _record(directory: Path, change: tuple[int, str]) -> None:
-    maps.write_whole(directory / STATE, f"{change[0]} {change[1]}")
+    maps.write_whole(directory / maps.STAMP, f"{change[0]} {change[1]}")
 
 
 def lag(store: Store, directory: Path) -> dict | None:

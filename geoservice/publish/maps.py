@@ -1,6 +1,12 @@
 """Neighbourhood maps: a folium (Leaflet) page for the city, for every wijk and for every buurt, of
 what is planned there and when, what residents asked for, and where the two meet.
 
+A page holds what changes rarely: the layout, the area's boundary, the controls and the legend.
+The features are in a data file per wijk beside the wijk pages (`wijk/<code>.json`), which the
+page's script (static/wijkplan.js) loads, draws and lists in the tables under the map; a buurt's
+page loads its wijk's file, the city's page every file. A change rewrites the data file of its
+wijk, not the pages. Every file is written aside and renamed into place.
+
 The pages load Leaflet and its plugins from the service (/maps/static, installed from the npm
 registry at set-up), the base map from the configured tile host and nothing else. User-written
 text reaches a page only escaped: in popups, tooltips and the tables under the map.
@@ -9,6 +15,7 @@ text reaches a page only escaped: in popups, tooltips and the tables under the m
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import json
 import os
@@ -20,9 +27,10 @@ from urllib.parse import quote
 
 import folium
 import numpy as np
+import orjson
 import shapely
-from folium.plugins import MarkerCluster, VectorGridProtobuf
 from folium.utilities import JsCode
+from pygeofilter import ast
 from tqdm import tqdm
 
 from geoservice.derived import derivation
@@ -35,7 +43,11 @@ STATIC = {
     "leaflet": "node_modules/leaflet/dist",
     "markercluster": "node_modules/leaflet.markercluster/dist",
     "vectorgrid": "node_modules/leaflet.vectorgrid/dist",
+    "wijkplan": "geoservice/publish/static",
 }
+SCRIPT = Path(__file__).parent / "static" / "wijkplan.js"  # what the map pages run
+STAMP = "volgnummer"  # in the maps folder: the number and time of the last change the maps reflect
+LAYOUT = "opmaak"  # in the maps folder: what the pages were made by (see layout)
 BASE_MAPS = {
     "pdok": (
         "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png",
@@ -75,13 +87,12 @@ def _features(page, properties: list[dict]) -> list[dict]:
 
 @dataclass
 class Layers:
-    """What the maps show of the whole municipality, read once for a batch of maps."""
+    """What the maps show, read once for a batch of maps: the features of each layer (of all wijken,
+    or of some), the wijken and the buurten."""
 
-    projects: object
-    proposals: object
-    koppelkansen: object
-    wijken: object
-    buurten: object
+    features: dict[str, Page]  # by layer: "project", "voorstel", "koppelkans"
+    wijken: Page
+    buurten: Page
     _codes: dict = field(default_factory=dict, repr=False)
 
     def part(self, page, key: str | None, code: str | None):
@@ -94,11 +105,26 @@ class Layers:
         rows = np.flatnonzero(codes == code)
         return Page([page.ids[i] for i in rows], [page.properties[i] for i in rows], page.geometries[rows], len(rows))
 
+    @property
+    def wijkcodes(self) -> list[str]:
+        """The wijken that have a data file: those of the wijken and those the buurten lie in."""
+        return sorted({p["wijkcode"] for p in (*self.wijken.properties, *self.buurten.properties)})
+
     @classmethod
-    def read(cls, store: Store, policy: Policy) -> Layers:
+    def read(cls, store: Store, policy: Policy, among: set[str] | None = None) -> Layers:
+        """The layers of the whole municipality, or with the features of only the wijken among."""
         derivation.keep_up(store, policy)
-        read = lambda name: store.query(Query.every(name))  # noqa: E731 - published features only
-        return cls(read("projecten"), read("voorstellen"), read("koppelkansen"), read("wijken"), read("buurten"))
+        wijken, buurten = store.query(Query.every("wijken")), store.query(Query.every("buurten"))
+        layers = cls({}, wijken, buurten)
+        chosen = layers.wijkcodes if among is None else sorted(among & set(layers.wijkcodes))
+        selection = None if among is None else ast.In(ast.Attribute("wijkcode"), chosen, False)
+        for laag, collection in COLLECTION_OF.items():  # published features only
+            layers.features[laag] = store.query(Query.every(collection, selection)) if chosen else _nothing()
+        return layers
+
+
+def _nothing() -> Page:
+    return Page([], [], np.array([], dtype=object), 0)
 
 
 # -- pages ------------------------------------------------------------------------------
@@ -109,20 +135,33 @@ class Area:
     kind: str  # "stad", "wijk" or "buurt"
     code: str | None
     name: str
+    wijkcode: str | None = None  # of a buurt: the wijk it lies in
 
     @property
     def path(self) -> str:
         """The page's path below the maps folder (a code that is no plain name gets no page)."""
-        if self.kind == "stad":
-            return "overzicht.html"
-        if not SAFE_CODE.fullmatch(self.code):
-            raise ValueError(f"{self.kind}code {self.code!r} cannot name a map file")
-        return f"{self.kind}/{self.code}.html"
+        return "overzicht.html" if self.kind == "stad" else f"{self.kind}/{_file_name(self.code)}.html"
 
     @property
     def depth(self) -> int:
         """How far the page lies below the service root (for relative links)."""
         return 1 if self.kind == "stad" else 2
+
+    @property
+    def key(self) -> str | None:
+        """The field that holds the code of the area a feature lies in."""
+        return {"stad": None, "wijk": "wijkcode", "buurt": "buurtcode"}[self.kind]
+
+
+def _file_name(code: str) -> str:
+    if not SAFE_CODE.fullmatch(code):
+        raise ValueError(f"code {code!r} cannot name a map file")
+    return code
+
+
+def data_path(wijkcode: str) -> str:
+    """The path of a wijk's data file below the maps folder."""
+    return f"wijk/{_file_name(wijkcode)}.json"
 
 
 def areas(layers: Layers) -> list[Area]:
@@ -130,45 +169,71 @@ def areas(layers: Layers) -> list[Area]:
     return [
         Area("stad", None, city),
         *[Area("wijk", p["wijkcode"], p["wijknaam"]) for p in layers.wijken.properties],
-        *[Area("buurt", p["buurtcode"], p["buurtnaam"]) for p in layers.buurten.properties],
+        *[Area("buurt", p["buurtcode"], p["buurtnaam"], p["wijkcode"]) for p in layers.buurten.properties],
     ]
 
 
-def render(layers: Layers, area: Area, settings: Maps = MAP_DEFAULTS, reflects: tuple[int, str] | None = None) -> str:
-    """The HTML page of one area's map: its features in the page, or above settings.tegels_vanaf
-    features drawn from the service's vector tiles; reflects: the change of the change log it is
-    up to date with (number, time), which it shows."""
-    key = {"stad": None, "wijk": "wijkcode", "buurt": "buurtcode"}[area.kind]
-    projects, proposals, koppelkansen = (
-        layers.part(page, key, area.code) for page in (layers.projects, layers.proposals, layers.koppelkansen)
-    )
-    root = "../" * area.depth
+def render(layers: Layers, area: Area, settings: Maps = MAP_DEFAULTS) -> str:
+    """The HTML page of one area's map: its boundary, controls and legend, and the script that loads
+    its features from the data files (drawn in the page, or above settings.tegels_vanaf features
+    from the service's vector tiles) and lists them under the map."""
     static = "../" * (area.depth - 1) + "static"
-    fmap = _base(settings.ondergrond, static)
+    fmap = _base(settings.ondergrond, static, scripts=True)
     _boundaries(fmap, layers, area)
-    _feature_script(fmap, root, key, area.code)
-    if len(projects.ids) + len(proposals.ids) + len(koppelkansen.ids) > settings.tegels_vanaf:
-        groups, grids = [], _tile_layers(fmap, root, static)
-    else:
-        groups, grids = _project_layers(fmap, projects), []
-        _proposal_layers(fmap, proposals, static)
-        _koppelkans_layer(fmap, koppelkansen)
-    folium.LayerControl(collapsed=True).add_to(fmap)  # a button that opens the layer list (tap, hover, keyboard)
-    _phase_filter(fmap, groups, grids)
+    control = folium.LayerControl(collapsed=True).add_to(fmap)  # a button that opens the layer list
+    _start(fmap, control, _spec(layers, area, settings, static))
     _legend(fmap)
     _page_style(fmap)
     _compact_on_phones(fmap)
     _title(fmap, area)
     page = fmap.get_root().render().replace("<html>", '<html lang="nl">', 1)
-    tables = _tables(area, projects, proposals, koppelkansen, reflects)
-    return page.replace("</body>", tables + "</body>", 1)
+    return page.replace("</body>", _section(area) + "</body>", 1)
 
 
-def _base(base_map: str, static: str) -> folium.Map:
+def _spec(layers: Layers, area: Area, settings: Maps, static: str) -> dict:
+    """What the page's script needs to know (see static/wijkplan.js)."""
+    sources = {"stad": layers.wijkcodes, "wijk": [area.code], "buurt": [area.wijkcode]}[area.kind]
+    return {
+        "root": "../" * area.depth,
+        "static": static,
+        "kaarten": "../" * (area.depth - 1),
+        "bijgewerkt": STAMP,
+        "gegevens": sources,
+        "area": [area.key, area.code] if area.key else None,
+        "tegelsVanaf": settings.tegels_vanaf,
+        "collections": COLLECTION_OF,
+        "lines": POPUP_LINES,
+        "tables": TABLES,
+        "looks": LOOKS,
+        "fasen": FASEN,
+    }
+
+
+def _start(fmap: folium.Map, control: folium.LayerControl, spec: dict) -> None:
+    """Starts the page's script once the map is made (before the controls fold on a phone)."""
+    made = json.dumps(spec).replace("<", "\\u003c")
+    script = f"""
+    document.addEventListener("DOMContentLoaded", function () {{
+      wijkplan.start({made}, {fmap.get_name()}, {control.get_name()});
+    }});"""
+    fmap.get_root().script.add_child(folium.Element(script))
+
+
+def _base(base_map: str, static: str, scripts: bool = False) -> folium.Map:
+    """A map on the base map; scripts: with the cluster plugin and the maps' own script."""
     url, attribution = BASE_MAPS[base_map]
     fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True, height="75vh")
     fmap.default_js = [("leaflet", f"{static}/leaflet/leaflet.js")]
     fmap.default_css = [("leaflet_css", f"{static}/leaflet/leaflet.css")]
+    if scripts:
+        fmap.default_js += [
+            ("markercluster", f"{static}/markercluster/leaflet.markercluster.js"),
+            ("wijkplan", f"{static}/wijkplan/wijkplan.js"),
+        ]
+        fmap.default_css += [
+            ("markercluster_css", f"{static}/markercluster/MarkerCluster.css"),
+            ("markercluster_default_css", f"{static}/markercluster/MarkerCluster.Default.css"),
+        ]
     folium.TileLayer(
         url, attr=f"{attribution} | {BOUNDARY_SOURCE}", name="Achtergrondkaart", max_zoom=19, control=False
     ).add_to(fmap)
@@ -215,6 +280,15 @@ POPUP_LINES = {
     "koppelkans": [["Soort", "soort"], ["Planjaar", "planjaar"], ["Tussenliggende jaren", "tussenliggende_jaren"],
                    ["Afstand (m)", "afstand_m"]],
 }  # fmt: skip
+# The tables under the map (the accessible alternative): a caption and columns of a label and a field.
+TABLES = {
+    "project": ["Projecten", [["Titel", "titel"], ["Thema", "thema"], ["Fase", "fase"], ["Planjaar", "planjaar"],
+                              ["Start", "start"], ["Eind", "eind"]]],
+    "voorstel": ["Voorstellen", [["Titel", "titel"], ["Soort", "soort"], ["Categorie", "categorie"],
+                                 ["Status", "status"], ["Steun", "steun"], ["Ingediend", "ingediend"]]],
+    "koppelkans": ["Koppelkansen", [["Titel", "titel"], ["Soort", "soort"], ["Planjaar", "planjaar"],
+                                    ["Afstand (m)", "afstand_m"]]],
+}  # fmt: skip
 # How each layer is drawn: a colour (or one per value of a field) and the rest of its style.
 LOOKS = {
     "project": {"by": "thema", "colours": THEMA_COLOURS, "style": {"weight": 5, "opacity": 0.85, "fillOpacity": 0.35,
@@ -224,190 +298,6 @@ LOOKS = {
     "koppelkans": {"colour": KOPPELKANS_COLOUR, "style": {"weight": 4, "dashArray": "6 4", "fillOpacity": 0.15,
                                                           "radius": 11}},
 }  # fmt: skip
-# The page's `wijkplan` object (SPEC: the page's settings as JSON).
-FEATURE_SCRIPT = """
-    var wijkplan = (function (spec) {
-      function text(value) {
-        return String(value).replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; });
-      }
-      function shown(value) { return /^\\d{4}-\\d\\d-\\d\\dT/.test(value) ? value.slice(0, 10) : value; }
-      function popup(p) {
-        var rows = spec.lines[p.laag].map(function (line) {
-          var values = line.slice(1).map(function (f) { return p[f]; })
-            .filter(function (v) { return v !== undefined && v !== null && v !== ""; });
-          return values.length ? "<br>" + text(line[0]) + ": " + text(values.map(shown).join(" – ")) : "";
-        }).join("");
-        var url = spec.root + "collections/" + spec.collections[p.laag] + "/items/" + encodeURIComponent(p.id);
-        return "<b>" + text(p.titel) + "</b>" + rows + '<br><a href="' + url + '?f=html" target="_top">details</a>'
-          + ' · <a href="' + url + '?f=json" target="_top">GeoJSON</a>';
-      }
-      var self = {
-        fasen: null,  // the phases of projects shown (null: all)
-        popup: popup,
-        bind: function (feature, layer) {  // a feature held in the page: lines are not filled
-          layer.setStyle(self.style(feature.properties, feature.geometry.type.indexOf("LineString") < 0));
-          layer.bindPopup(popup(feature.properties));
-          layer.bindTooltip(text(feature.properties.titel));
-        },
-        tiled: function (feature, laag) {  // a tile's feature, known by its layer and id
-          var p = feature.properties;
-          p.laag = laag;
-          p.id = feature.id !== undefined ? feature.id : p.code;
-          return p.id;
-        },
-        drawn: function (p) {
-          return (!spec.area || p[spec.area[0]] === spec.area[1])
-            && (p.laag !== "project" || !self.fasen || self.fasen.indexOf(p.fase) >= 0);
-        },
-        style: function (p, filled) {  // (a tile's lines are never filled, whatever filled says)
-          var look = spec.looks[p.laag], colour = look.by ? look.colours[p[look.by]] : look.colour;
-          return Object.assign({color: colour, fillColor: colour, fill: filled !== false}, look.style);
-        },
-        hit: function (grids, point) {  // the topmost feature the tiles in view draw at a point
-          var found = null;
-          grids.forEach(function (grid) {
-            Object.keys(grid._vectorTiles).filter(function (key) { return grid._tiles[key]; }).forEach(function (key) {
-              var tile = grid._vectorTiles[key], at = point.subtract(tile.getOffset());
-              Object.values(tile._features).forEach(function (drawn) {
-                if (!drawn.feature._pxBounds) drawn.feature.makeInteractive();
-                if (drawn.feature._containsPoint(at)) found = drawn.feature;
-              });
-            });
-          });
-          return found;
-        }
-      };
-      return self;
-    })(SPEC);"""
-
-
-def _feature_script(fmap: folium.Map, root: str, key: str | None, code: str | None) -> None:
-    """The page's `wijkplan` object, made before the map: how features look, what is drawn (the
-    area's own features, those whose key is code, and projects in the phases shown) and their
-    popups and tooltips, in which every value is escaped."""
-    spec = {
-        "root": root,
-        "collections": COLLECTION_OF,
-        "lines": POPUP_LINES,
-        "looks": LOOKS,
-        "area": [key, code] if key else None,
-    }
-    made = FEATURE_SCRIPT.replace("SPEC", json.dumps(spec).replace("<", "\\u003c"))
-    fmap.get_root().script.add_child(folium.Element(made))
-
-
-def _shown(laag: str, page) -> list[dict]:
-    """What a feature in the page carries: its layer and id, title, and what its popup shows."""
-    fields = {"titel", *(f for line in POPUP_LINES[laag] for f in line[1:])}
-    return [{"laag": laag, "id": fid, **{f: p[f] for f in fields}} for fid, p in zip(page.ids, page.properties)]
-
-
-def _in_page(features: list[dict], **options) -> folium.GeoJson:
-    """A layer of features held in the page, styled and bound by the page's script."""
-    bind = JsCode("function (feature, layer) { wijkplan.bind(feature, layer); }")
-    return folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
-        on_each_feature=bind,
-        marker=folium.CircleMarker(),
-        **options,
-    )
-
-
-def _project_layers(fmap: folium.Map, projects) -> list[folium.GeoJson]:
-    """A layer per planjaar, coloured by thema."""
-    features = _features(projects, _shown("project", projects))
-    years = sorted({p["planjaar"] for p in projects.properties})
-    layers = []
-    for year in years:
-        chosen = [f for f, p in zip(features, projects.properties) if p["planjaar"] == year]
-        layers.append(_in_page(chosen, name=f"Projecten {year}").add_to(fmap))
-    return layers
-
-
-def _proposal_layers(fmap: folium.Map, proposals, static: str) -> None:
-    """Published proposals coloured by status: points clustered, lines and areas as they are."""
-    features = _features(proposals, _shown("voorstel", proposals))
-    points = [f for f in features if f["geometry"]["type"] == "Point"]
-    others = [f for f in features if f["geometry"]["type"] != "Point"]
-    cluster = MarkerCluster(name="Voorstellen (punten)", options={"maxClusterRadius": 40})
-    cluster.default_js = [("markercluster", f"{static}/markercluster/leaflet.markercluster.js")]
-    cluster.default_css = [
-        ("markercluster_css", f"{static}/markercluster/MarkerCluster.css"),
-        ("markercluster_default_css", f"{static}/markercluster/MarkerCluster.Default.css"),
-    ]
-    cluster.add_to(fmap)
-    _in_page(points, control=False).add_to(cluster)
-    _in_page(others, name="Voorstellen (lijnen en vlakken)").add_to(fmap)
-
-
-def _koppelkans_layer(fmap: folium.Map, koppelkansen) -> None:
-    features = _features(koppelkansen, _shown("koppelkans", koppelkansen))
-    _in_page(features, name="Koppelkansen").add_to(fmap)
-
-
-def _tile_layers(fmap: folium.Map, root: str, static: str) -> list[VectorGridProtobuf]:
-    """Projects, proposals and koppelkansen drawn from the service's vector tiles (WebMercatorQuad),
-    each the area's own only; a click on the map opens the popup of the topmost feature there (the
-    tiles of each layer would hide the layers under it from the pointer)."""
-    grids = []
-    for laag, collection in COLLECTION_OF.items():
-        options = f"""{{
-          rendererFactory: L.canvas.tile, maxNativeZoom: 20,
-          getFeatureId: function (feature) {{ return wijkplan.tiled(feature, "{laag}"); }},
-          vectorTileLayerStyles: {{
-            "{collection}": function (p) {{ return wijkplan.drawn(p) ? wijkplan.style(p) : []; }}
-          }}
-        }}"""
-        url = f"{root}collections/{collection}/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}"
-        grid = VectorGridProtobuf(url, collection.capitalize(), options)
-        grid.default_js = [("vectorgrid", f"{static}/vectorgrid/Leaflet.VectorGrid.bundled.min.js")]
-        grids.append(grid.add_to(fmap))
-    script = f"""
-    document.addEventListener("DOMContentLoaded", function () {{
-      var map = {fmap.get_name()}, grids = [{", ".join(g.get_name() for g in grids)}];
-      map.on("click", function (e) {{
-        var shape = wijkplan.hit(grids, e.layerPoint);
-        if (shape) L.popup().setLatLng(e.latlng).setContent(wijkplan.popup(shape.properties)).openOn(map);
-      }});
-    }});"""
-    fmap.get_root().script.add_child(folium.Element(script))
-    return grids
-
-
-def _phase_filter(fmap: folium.Map, groups: list[folium.GeoJson], grids: list[VectorGridProtobuf]) -> None:
-    """A control with a checkbox per fase that shows or hides the projects in it (in the layers
-    the page holds, and in those drawn from tiles)."""
-    names = ", ".join(g.get_name() for g in groups)
-    grid_names = ", ".join(g.get_name() for g in grids)
-    boxes = "".join(
-        f'<label style="display: block"><input type="checkbox" value="{f}" checked> {f}</label>' for f in FASEN
-    )
-    script = f"""
-    document.addEventListener("DOMContentLoaded", function () {{
-      var layers = [{names}], grids = [{grid_names}];
-      var all = layers.map(function (l) {{ return l.getLayers(); }});
-      var control = L.control({{position: "topleft"}});
-      control.onAdd = function () {{
-        var div = L.DomUtil.create("details", "leaflet-control-layers leaflet-control wijkplan-fasen wijkplan-inklap");
-        div.innerHTML = '<summary>Fase</summary><fieldset>' +
-          '<legend class="wijkplan-verborgen">Toon projecten in fase</legend>{boxes}</fieldset>';
-        L.DomEvent.disableClickPropagation(div);
-        div.addEventListener("change", function () {{
-          var shown = Array.from(div.querySelectorAll("input:checked")).map(function (i) {{ return i.value; }});
-          wijkplan.fasen = shown;
-          grids.forEach(function (grid) {{ grid.redraw(); }});
-          layers.forEach(function (layer, n) {{
-            layer.clearLayers();
-            all[n].forEach(function (f) {{
-              if (shown.indexOf(f.feature.properties.fase) >= 0) {{ layer.addLayer(f); }}
-            }});
-          }});
-        }});
-        return div;
-      }};
-      control.addTo({fmap.get_name()});
-    }});"""
-    fmap.get_root().script.add_child(folium.Element(script))
 
 
 def _legend(fmap: folium.Map) -> None:
@@ -492,84 +382,108 @@ def following(area: Area) -> list[tuple[str, str, str]]:
     ]
 
 
-def _tables(area: Area, projects, proposals, koppelkansen, reflects: tuple[int, str] | None) -> str:
-    """The same features as tables under the map (the accessible alternative), and how current they are."""
-
-    def table(caption: str, heads: list[str], rows: list[list]) -> str:
-        head = "".join(f"<th scope='col'>{h}</th>" for h in heads)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
-            for row in rows
-        )
-        return f"<table><caption><b>{caption}</b> ({len(rows)})</caption><tr>{head}</tr>{body}</table>"
-
-    parts = [
-        table(
-            "Projecten",
-            ["Titel", "Thema", "Fase", "Planjaar", "Start", "Eind"],
-            [[p["titel"], p["thema"], p["fase"], p["planjaar"], p["start"], p["eind"]] for p in projects.properties],
-        ),
-        table(
-            "Voorstellen",
-            ["Titel", "Soort", "Categorie", "Status", "Steun", "Ingediend"],
-            [
-                [p["titel"], p["soort"], p["categorie"], p["status"], p["steun"], (p["ingediend"] or "")[:10]]
-                for p in proposals.properties
-            ],
-        ),
-        table(
-            "Koppelkansen",
-            ["Titel", "Soort", "Planjaar", "Afstand (m)"],
-            [[p["titel"], p["soort"], p["planjaar"], p["afstand_m"]] for p in koppelkansen.properties],
-        ),
-    ]
+def _section(area: Area) -> str:
+    """What the page shows under the map: a heading, the feeds to follow, and (once the script has
+    loaded the data) how current it is and the features as tables."""
     heading = {"stad": "Gemeente", "wijk": "Wijk", "buurt": "Buurt"}[area.kind]
     title = f"{heading} {html.escape(area.name)}"
-    # tabindex: on a narrow screen the tables scroll sideways inside their box, also by keyboard
-    opening = f'<section class="wijkplan-tabel" tabindex="0" aria-label="{title}">'
     follow = " · ".join(
         f'<a href="{href}" type="{media_type}">{label}</a>' for media_type, label, href in following(area)
     )
-    current = _updated(reflects)
-    return f"{opening}<h1>{title}</h1>{current}<p>Volgen: {follow}</p>{''.join(parts)}</section>\n"
+    # tabindex: on a narrow screen the tables scroll sideways inside their box, also by keyboard
+    return (
+        f'<section class="wijkplan-tabel" tabindex="0" aria-label="{title}" aria-busy="true"><h1>{title}</h1>'
+        f"<p>Volgen: {follow}</p><noscript><p>Zonder JavaScript staan de {_listed(area)}.</p></noscript></section>\n"
+    )
 
 
-def _updated(reflects: tuple[int, str] | None) -> str:
-    """When the map was brought up to date: the time (UTC) and number of the last change it shows."""
-    if reflects is None or not reflects[1]:
-        return ""
-    number, moment = reflects
-    when = dt.datetime.fromisoformat(moment).astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
-    return f'<p class="wijkplan-bijgewerkt">Bijgewerkt op {when} UTC (wijziging {number})</p>'
+def _listed(area: Area) -> str:
+    """Links to the area's projects, proposals and koppelkansen in the API's own pages."""
+    where = f"&amp;{area.key}={quote(area.code)}" if area.key else ""
+    links = [
+        f'<a href="{"../" * area.depth}collections/{collection}/items?f=html{where}">{collection}</a>'
+        for collection in COLLECTION_OF.values()
+    ]
+    return f"{', '.join(links[:-1])} en {links[-1]} in de API"
+
+
+# -- data -------------------------------------------------------------------------------
+# What a feature in a data file carries besides its layer and id: its wijk and buurt (a map shows its own),
+# and what its popup and its row in the tables show.
+CARRIED = {
+    laag: sorted({"titel", "wijkcode", "buurtcode", *(f for line in POPUP_LINES[laag] for f in line[1:]),
+                  *(f for _, f in TABLES[laag][1])})
+    for laag in COLLECTION_OF
+}  # fmt: skip
+
+
+def data(layers: Layers, wijkcode: str) -> bytes:
+    """The data file of a wijk: its projects, proposals and koppelkansen as GeoJSON (CRS84)."""
+    features = []
+    for laag, page in layers.features.items():
+        part = layers.part(page, "wijkcode", wijkcode)
+        carried = [
+            {"laag": laag, "id": fid, **{f: p[f] for f in CARRIED[laag]}} for fid, p in zip(part.ids, part.properties)
+        ]
+        features += _features(part, carried)
+    return orjson.dumps({"type": "FeatureCollection", "features": features})
+
+
+def layout(settings: Maps) -> str:
+    """What the pages are made by: this module, the page script and the map settings (pages made
+    otherwise are made again)."""
+    made = Path(__file__).read_bytes() + SCRIPT.read_bytes() + repr(settings).encode()
+    return hashlib.sha256(made).hexdigest()[:16]
+
+
+def made_by(directory: Path, settings: Maps) -> bool:
+    """Whether the pages in directory were made by this code under these settings."""
+    try:
+        return (directory / LAYOUT).read_text() == layout(settings)
+    except FileNotFoundError:
+        return False
 
 
 # -- files ------------------------------------------------------------------------------
-def build(
-    store: Store,
-    policy: Policy,
-    directory: str | Path,
-    only: set[str] | None = None,
-    progress: bool = False,
-    reflects: tuple[int, str] | None = None,
-) -> list[Path]:
-    """Write the maps (all, or only the areas whose codes are given, and the city) and the index;
-    reflects: the change they are up to date with, as the maps show it."""
+def build(store: Store, policy: Policy, directory: str | Path, progress: bool = False) -> list[Path]:
+    """Write every page, every data file and the index (pages and data files of areas no longer
+    there are removed); the files written."""
     directory = Path(directory)
     layers = Layers.read(store, policy)
-    chosen = [a for a in areas(layers) if only is None or a.code is None or a.code in only]
-    written = []
-    for area in tqdm(chosen, desc="kaarten", unit="kaart", disable=not progress):
-        written.append(write_whole(directory / area.path, render(layers, area, policy.kaarten, reflects)))
-    write_whole(directory / "index.html", index(layers, policy.kaarten.ondergrond))
+    written = [write_whole(directory / data_path(code), data(layers, code)) for code in layers.wijkcodes]
+    for area in tqdm(areas(layers), desc="kaarten", unit="kaart", disable=not progress):
+        written.append(write_whole(directory / area.path, render(layers, area, policy.kaarten)))
+    written.append(write_whole(directory / "index.html", index(layers, policy.kaarten.ondergrond)))
+    write_whole(directory / LAYOUT, layout(policy.kaarten))
+    _remove_others(directory, set(written))
     return written
 
 
-def write_whole(path: Path, text: str) -> Path:
-    """Write a file whole: readers see the old page or the new one, never half of one (also when
+def refresh(store: Store, policy: Policy, directory: str | Path, among: set[str] | None = None) -> list[Path]:
+    """Write the data files of the wijken among (wijk or buurt codes; None: all) and the index: what
+    changes to features bring; the files written."""
+    directory = Path(directory)
+    layers = Layers.read(store, policy, among)
+    chosen = [code for code in layers.wijkcodes if among is None or code in among]
+    written = [write_whole(directory / data_path(code), data(layers, code)) for code in chosen]
+    written.append(write_whole(directory / "index.html", index(layers, policy.kaarten.ondergrond)))
+    return written
+
+
+def _remove_others(directory: Path, kept: set[Path]) -> None:
+    """Remove the pages and data files of areas that are no longer there."""
+    for kind in ("wijk", "buurt"):
+        for path in (directory / kind).glob("*"):
+            if path.suffix in (".html", ".json") and path not in kept:
+                path.unlink(missing_ok=True)
+
+
+def write_whole(path: Path, content: str | bytes) -> Path:
+    """Write a file whole: readers see the old file or the new one, never half of one (also when
     two processes write it at once)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, suffix=".partial", delete=False) as f:
-        f.write(text)
+    with tempfile.NamedTemporaryFile("wb", dir=path.parent, suffix=".partial", delete=False) as f:
+        f.write(content.encode() if isinstance(content, str) else content)
     os.chmod(f.name, 0o644)  # readable as any other page
     Path(f.name).replace(path)
     return path
