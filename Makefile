@@ -86,10 +86,11 @@ benchmark-derived: setup system-packages
 benchmark-national: setup system-packages
 	$(BIN)/python benchmarks/national.py --size $(NATIONAL)
 
-# Build time and file sizes of all maps, for the demo data and a data set ten times as dense; then
-# reads and creates under write bursts with and without maps (SOURCES: other checkouts beside this one).
+# Build time and file sizes of all maps, for the demo data and a data set ten times as dense, and what
+# one change costs the map builder; then reads and creates under write bursts with and without maps
+# (SOURCES: other checkouts beside this one).
 benchmark-maps: setup
-	$(BIN)/python benchmarks/maps.py
+	$(BIN)/python benchmarks/maps.py $(foreach s,$(SOURCES),--source $(s))
 	$(BIN)/python benchmarks/bursts.py $(foreach s,$(SOURCES),--source $(s))
 
 # Latency of a simple read while one client streams an endless header or a crowd holds 1 000

@@ -59,12 +59,13 @@ NEW_PROJECT = {
         "planjaar": 2029,
     },
 }
-GRID = (41, 21, 0.001, 0.0007)  # columns, rows and their spacing (degrees) of the places of created projects
+GRID = (41, 21, 0.0005, 0.00035)  # columns, rows and spacing (degrees) of the places of created projects
 
 
 def new_project(number: int) -> dict:
     """The number-th project the create workload sends: each at its own place on a grid of about
-    70 m around the first, so that created projects make no koppelkansen with each other."""
+    35 m around the first, so that created projects make no koppelkansen with each other (every
+    place of the grid lies in a buurt of the demo; a wider grid reached into the Waal)."""
     columns, rows, step_x, step_y = GRID
     lon, lat = NEW_PROJECT["geometry"]["coordinates"]
     column, row = number % columns - columns // 2, number // columns % rows - rows // 2
