@@ -214,11 +214,11 @@ var wijkplan = (function () {
 
     addUpdated(stamp) {
       // "number time" of the last change the maps reflect
-      const [number, moment] = stamp.trim().split(" ");
-      if (!moment) return;
+      const [number, moment] = stamp.trim().split(" "), when = new Date(moment);
+      if (!/^\d+$/.test(number) || isNaN(when)) return; // none yet, or not a stamp
       const line = document.createElement("p");
       line.className = "wijkplan-bijgewerkt";
-      line.textContent = "Bijgewerkt op " + new Date(moment).toISOString().slice(0, 16).replace("T", " ") + " UTC (wijziging " + number + ")";
+      line.textContent = "Bijgewerkt op " + when.toISOString().slice(0, 16).replace("T", " ") + " UTC (wijziging " + number + ")";
       this.section.querySelector("h1").after(line);
     }
 
