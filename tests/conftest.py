@@ -219,6 +219,19 @@ class LiveServer:
         return [line.split('"')[1] for line in self.log.read_text().splitlines() if '"' in line]
 
 
+def followers(server) -> list[Path]:
+    """The /proc folders of the background processes (`maps --follow`) the served process started."""
+    children = [p for p in Path("/proc").glob("[0-9]*") if _parent(p) == server.process.pid]
+    return [p for p in children if b"--follow" in (p / "cmdline").read_bytes()]
+
+
+def _parent(process: Path) -> int | None:
+    try:
+        return int((process / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 @contextlib.contextmanager
 def serving(location: str, directory: Path, tokens_path=None, policy=POLICY, maps=NO_MAPS, **settings):
     """The service in a process of its own; settings: further GEOSERVICE_ variables (name in lower case)."""

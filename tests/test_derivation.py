@@ -5,13 +5,15 @@ in the background while the data derived before is served."""
 
 import dataclasses
 import datetime as dt
+import os
+import signal
 import time
 from collections import Counter
 from pathlib import Path
 
 import httpx
 import shapely
-from conftest import POLICY, client_for, serving
+from conftest import POLICY, client_for, followers, serving
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -214,3 +216,36 @@ def test_a_new_policy_is_derived_whole_once_in_the_background_while_the_old_data
     assert all((stamp == before.moment) == (codes == old) for codes, stamp in zip(seen, stamps))  # stamped as derived
     whole = [c for c in store.changes_since(started) if c.kind == changes.DERIVED and c.collection == "koppelkansen"]
     assert len(whole) == 1 and derivation.stamp(store, "koppelkansen").fits(policy, YEAR)
+
+
+def _spread_projects(store, count: int) -> list[tuple[dict, shapely.Point]]:
+    """count new projects planned next year, 60 m apart inside the municipality (no two share space)."""
+    inside = store.areas()[3].buffer(-100)
+    minx, miny, maxx, maxy = inside.bounds
+    grid = (shapely.Point(x, y) for y in range(int(miny), int(maxy), 60) for x in range(int(minx), int(maxx), 60))
+    places = [point for point in grid if inside.contains(point)][:count]
+    assert len(places) == count
+    props = {"titel": "Gepland werk", "thema": "groen", "soort": "groot onderhoud", "fase": "gepland",
+             "planjaar": YEAR + 1, "start": f"{YEAR + 1}-03-01", "eind": f"{YEAR + 1}-04-01"}  # fmt: skip
+    return [(props, point) for point in places]
+
+
+def test_the_workers_leave_deriving_whole_to_the_services_background_process(store, tmp_path):
+    """A bulk load is derived whole by the one background process `serve` starts, not by the workers
+    that answer requests: while it is stopped nothing is derived whole; once it runs again it is."""
+    with serving(store.location, tmp_path) as server:
+        [background] = followers(server)
+        os.kill(int(background.name), signal.SIGSTOP)
+        try:
+            planned = _spread_projects(store, derivation.MOST_FEATURES + 1)
+            store.insert("projecten", planned, Actor("planner", "gemeente"))
+            loaded = store.last_change()
+            time.sleep(4)  # the workers' own background would have derived every second
+            answer = httpx.get(f"{server.url}/collections/koppelkansen/items", params={"limit": 1})
+            assert answer.status_code == 200 and int(answer.headers["Derived-Through-Change"]) < loaded
+        finally:
+            os.kill(int(background.name), signal.SIGCONT)
+        deadline = time.monotonic() + 120
+        while derivation.stamp(store, "koppelkansen").sequence < loaded:
+            assert time.monotonic() < deadline, "the background process did not derive the bulk load whole"
+            time.sleep(0.2)

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from conftest import HOSTILE, POLICY, Visit, serving
+from conftest import HOSTILE, POLICY, Visit, followers, serving
 from test_accessibility import SIZES, assert_accessible, opened
 
 from geoservice.domain.policy import Policy
@@ -281,7 +281,7 @@ def test_a_write_brings_its_maps_up_to_date_in_the_background(mapped, tokens_fil
     follower.rebuild(store, Policy.load(POLICY), directory)  # as `geoservice maps`, under the service's policy
     files = {path: path.read_bytes() for path in directory.rglob("*") if path.is_file()}
     with serving(store.location, tmp_path, tokens_file[0], maps=directory, maps_interval_s=1) as server:
-        [builder] = _map_builders(server)  # one process beside the service, which builds no maps itself
+        [builder] = followers(server)  # one process beside the service, which builds no maps itself
         planner = {"Authorization": f"Bearer {tokens_file[1]['planner']}", "Content-Type": "application/geo+json"}
         body = {
             "type": "Feature",
@@ -333,19 +333,6 @@ def test_a_write_brings_its_maps_up_to_date_in_the_background(mapped, tokens_fil
 
 
 UPDATED = re.compile(r"Bijgewerkt op \d{4}-\d\d-\d\d \d\d:\d\d UTC \(wijziging (\d+)\)")
-
-
-def _map_builders(server) -> list[Path]:
-    """The /proc folders of the map builders the served process started."""
-    children = [p for p in Path("/proc").glob("[0-9]*") if _parent(p) == server.process.pid]
-    return [p for p in children if b"--follow" in (p / "cmdline").read_bytes()]
-
-
-def _parent(process: Path) -> int | None:
-    try:
-        return int((process / "stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 SERVICE_PAGES = [

@@ -42,7 +42,7 @@ from geoservice.domain.validation import Conflict, ValidationError
 from geoservice.participation.access import Access, InvalidParticipant, TooManyRequests
 from geoservice.participation.tokens import Tokens, Unauthorized
 from geoservice.publish import catalogue, downloads, qgis, tiles
-from geoservice.publish.background import Repeating
+from geoservice.publish.background import Repeating, deriving
 from geoservice.publish.downloads import Downloads, NoSuchDownload
 from geoservice.publish.geojson import link
 from geoservice.publish.maps import STATIC, tile_host
@@ -339,7 +339,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     base = api.base_url.rstrip("/")
     background = [Repeating("webhooks", Dispatcher(store, policy.webhooks, base).round, settings.webhooks_interval_s)]
     if settings.derive_interval_s > 0:
-        background.append(Repeating("afleiden", lambda: derivation.keep_up(store, policy), settings.derive_interval_s))
+        background.append(deriving(store, policy, settings.derive_interval_s))
     middleware = [
         Middleware(Guard),
         Middleware(

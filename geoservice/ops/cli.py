@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from geoservice.domain.model import ROLES, TABLES
-from geoservice.settings import MAPS_INTERVAL_S, Settings
+from geoservice.settings import MAPS_INTERVAL_S, PREFIX, Settings
 
 
 def _log_config() -> dict:
@@ -49,7 +49,7 @@ def _maps(args, settings: Settings) -> None:
     from geoservice.store import open_store
 
     if args.follow:
-        return _follow_maps(settings, args.parent)
+        return _follow(settings, args.parent)
     started = time.perf_counter()
     written = follower.rebuild(open_store(settings.store), Policy.load(settings.policy), settings.maps, progress=True)
     pages = sum(path.suffix == ".html" for path in written)
@@ -57,40 +57,47 @@ def _maps(args, settings: Settings) -> None:
     print(f"{pages} pages and {len(written) - pages} data files written to {settings.maps} in {took:.1f} s")
 
 
-def _follow_maps(settings: Settings, parent: int | None) -> None:
-    """Keep the maps current (every GEOSERVICE_MAPS_INTERVAL_S) until stopped, or until the process
-    that started this one is gone."""
+def _follow(settings: Settings, parent: int | None) -> None:
+    """Keep the maps (every GEOSERVICE_MAPS_INTERVAL_S) and the derived collections (every
+    GEOSERVICE_DERIVE_INTERVAL_S) current until stopped, or until the process that started this
+    one is gone."""
     import logging.config
     import signal
     import threading
 
     from geoservice.domain.policy import Policy
-    from geoservice.publish import follower
+    from geoservice.publish import background, follower
     from geoservice.store import open_store
 
-    logging.config.dictConfig(_log_config())  # what it rebuilt goes to the service's log
+    logging.config.dictConfig(_log_config())  # what it does goes to the service's log
     stopped = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopped.set())
-    store = open_store(settings.store)
-    interval_s = settings.maps_interval_s or MAPS_INTERVAL_S
-    builder = follower.map_follower(store, Policy.load(settings.policy), settings.maps, interval_s)
-    builder.start()
+    store, policy = open_store(settings.store), Policy.load(settings.policy)
+    work = [follower.map_follower(store, policy, settings.maps, settings.maps_interval_s or MAPS_INTERVAL_S)]
+    if settings.derive_interval_s > 0:
+        work.append(background.deriving(store, policy, settings.derive_interval_s))
+    for each in work:
+        each.start()
     while not stopped.wait(0.5):
         if parent is not None and os.getppid() != parent:
             break
-    builder.stop()
+    for each in work:
+        each.stop()
     store.close()
 
 
-def _start_map_builder(settings: Settings):
-    """The map builder of a service: one process beside the workers (however many), following the
-    change log; the workers share nothing with it but the store."""
+def _start_follower(settings: Settings):
+    """The background process of a service, beside the workers (however many): it follows the
+    change log, keeping the maps current and deriving what is due; the workers share nothing with
+    it but the store, and leave deriving in the background to it."""
     import subprocess
     import sys
 
     command = [sys.executable, "-m", "geoservice.ops.cli", "maps", "--follow", "--parent", str(os.getpid())]
-    return subprocess.Popen(command)  # the settings reach it in the environment, as they reach the workers
+    started = subprocess.Popen(command)  # the settings reach it in the environment, as they reach the workers
+    os.environ[f"{PREFIX}DERIVE_INTERVAL_S"] = "0"  # for the workers, started next
+    return started
 
 
 def _derive(args, settings: Settings) -> None:
@@ -156,10 +163,11 @@ def _import(args, settings: Settings) -> None:
 
 def _serve(args, settings: Settings) -> None:
     """Serve in settings.workers processes, each reading these settings from the environment, and
-    keep the maps current in one more process (unless GEOSERVICE_MAPS_INTERVAL_S is 0)."""
+    keep the maps and derived collections current in one more process (unless
+    GEOSERVICE_MAPS_INTERVAL_S is 0: then each worker derives in the background itself)."""
     url = settings.url if "GEOSERVICE_URL" in os.environ else f"http://{settings.host}:{settings.port}"
     os.environ.update(settings.model_copy(update={"url": url}).environment())
-    builder = _start_map_builder(settings) if settings.maps_interval_s > 0 else None
+    builder = _start_follower(settings) if settings.maps_interval_s > 0 else None
     try:
         _run_workers(settings)
     finally:
@@ -212,8 +220,8 @@ def parser() -> argparse.ArgumentParser:
     maps.add_argument(
         "--follow",
         action="store_true",
-        help="keep the maps current with the change log until stopped (what `serve` starts; run it yourself, "
-        "once, beside services started with GEOSERVICE_MAPS_INTERVAL_S=0)",
+        help="keep the maps and the derived collections current with the change log until stopped (what "
+        "`serve` starts; run it yourself, once, beside services started with GEOSERVICE_MAPS_INTERVAL_S=0)",
     )
     maps.add_argument("--parent", type=int, help=argparse.SUPPRESS)  # with --follow: stop when this process ends
     maps.set_defaults(run=_maps)

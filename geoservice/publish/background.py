@@ -7,6 +7,10 @@ import logging
 import threading
 from collections.abc import Callable
 
+from geoservice.derived import derivation
+from geoservice.domain.policy import Policy
+from geoservice.store import Store
+
 log = logging.getLogger(__name__)
 
 
@@ -34,3 +38,9 @@ class Repeating:
                 self.work()
             except Exception:  # a failed round must not stop later ones
                 log.exception("%s: a round failed", self.name)
+
+
+def deriving(store: Store, policy: Policy, interval_s: float) -> Repeating:
+    """The derived collections catching up with the change log every interval_s seconds (derived
+    whole when due: a new policy or year, a bulk load, a restore)."""
+    return Repeating("afleiden", lambda: derivation.keep_up(store, policy), interval_s)
