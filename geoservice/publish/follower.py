@@ -56,12 +56,18 @@ def catch_up(store: Store, policy: Policy, directory: str | Path) -> list[Path]:
 
 def _catch_up(store: Store, policy: Policy, directory: Path) -> list[Path]:
     reflected = applied(directory)
-    if reflected is None or _change(store, reflected[0]) != reflected or not maps.made_by(directory, policy.kaarten):
-        return rebuild(store, policy, directory)
-    derivation.keep_up(store, policy)  # what deriving the changes announces is read with them
-    touched = _touched(store, reflected)
-    if touched.boundaries:
-        return rebuild(store, policy, directory)
+    if reflected is not None and _change(store, reflected[0]) == reflected and maps.made_by(directory, policy.kaarten):
+        derivation.keep_up(store, policy)  # what deriving the changes announces is read with them
+        touched = _touched(store, reflected)
+        if not touched.boundaries:
+            return _refresh(store, policy, directory, reflected, touched)
+    written = rebuild(store, policy, directory)
+    log.info("kaarten: every page and data file written again (%d files)", len(written))
+    return written
+
+
+def _refresh(store: Store, policy: Policy, directory: Path, reflected: tuple, touched: Touched) -> list[Path]:
+    """Write the data files of the wijken the changes touched, and record the newest change."""
     if touched.newest == reflected:
         return []
     written = []
