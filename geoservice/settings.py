@@ -27,9 +27,9 @@ class Settings(BaseSettings):
     tokens: str = "config/tokens.yml"
     policy: str = "config/wijkplan.yml"
     maps: str = "data/maps"
-    # How often the map builder catches up with the change log: each map touched since is rebuilt once,
-    # however many changes touched it. 0: `serve` starts no map builder (run `geoservice maps --follow`
-    # once beside the services instead; it then catches up every 10 s).
+    # How often the map builder catches up with the change log: the data file of each wijk touched since
+    # is written once, however many changes touched it. 0: `serve` starts no background process (run
+    # `geoservice maps --follow` once beside the services instead; it then catches up every 10 s).
     maps_interval_s: float = MAPS_INTERVAL_S
     derive_interval_s: float = (
         1.0  # how often derived collections catch up (and are derived whole when due); 0: never in the background

@@ -381,7 +381,7 @@ def test_a_proposal_page_shows_what_residents_wrote_as_text(mapped, browser):
 def test_the_maps_index_shows_area_names_as_text(demo_store):
     """Wijk names come from the municipality's own files too: the index escapes them in the map's
     tooltips and in its list."""
-    layers = maps.Layers.read(demo_store, Policy.load(POLICY))
+    layers = maps.Layers.read(demo_store)
     layers.wijken.properties = [{**p, "wijknaam": HOSTILE} for p in layers.wijken.properties]
     page = maps.index(layers)
     # the tooltips put the name into the page as HTML: in the map's data it must already be escaped

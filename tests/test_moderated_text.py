@@ -13,7 +13,7 @@ from test_participation import feature, headers, path_of, publish, submit
 
 from geoservice.domain.model import COLLECTIONS
 from geoservice.domain.policy import Policy
-from geoservice.publish import maps
+from geoservice.publish import follower
 from geoservice.query import crs
 from geoservice.store import Query
 
@@ -63,7 +63,7 @@ def _public_outputs(client, store, tmp_path: Path, proposal: int, wijk: str) -> 
         ),
         headers={"Content-Type": "application/geo+json"},
     ).content
-    maps.build(store, Policy.load(POLICY), tmp_path / "maps")
+    follower.rebuild(store, Policy.load(POLICY), tmp_path / "maps")  # as the maps are published
     for path in (tmp_path / "maps").rglob("*.*"):  # pages, data files, index
         outputs[f"map {path.relative_to(tmp_path)}"] = path.read_bytes()
     return outputs

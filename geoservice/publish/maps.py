@@ -33,7 +33,6 @@ from folium.utilities import JsCode
 from pygeofilter import ast
 from tqdm import tqdm
 
-from geoservice.derived import derivation
 from geoservice.domain.model import FASEN, STATUSSEN, SUPPORTABLE, THEMAS
 from geoservice.domain.policy import Maps, Policy
 from geoservice.query import crs
@@ -111,9 +110,9 @@ class Layers:
         return sorted({p["wijkcode"] for p in (*self.wijken.properties, *self.buurten.properties)})
 
     @classmethod
-    def read(cls, store: Store, policy: Policy, among: set[str] | None = None) -> Layers:
-        """The layers of the whole municipality, or with the features of only the wijken among."""
-        derivation.keep_up(store, policy)
+    def read(cls, store: Store, among: set[str] | None = None) -> Layers:
+        """The layers of the whole municipality, or with the features of only the wijken among (the
+        derived collections as stored: the map follower derives what is due first)."""
         wijken, buurten = store.query(Query.every("wijken")), store.query(Query.every("buurten"))
         layers = cls({}, wijken, buurten)
         chosen = layers.wijkcodes if among is None else sorted(among & set(layers.wijkcodes))
@@ -139,7 +138,7 @@ class Area:
 
     @property
     def path(self) -> str:
-        """The page's path below the maps folder (a code that is no plain name gets no page)."""
+        """The page's path below the maps folder (ValueError for a code that is no plain name)."""
         return "overzicht.html" if self.kind == "stad" else f"{self.kind}/{_file_name(self.code)}.html"
 
     @property
@@ -449,7 +448,7 @@ def build(store: Store, policy: Policy, directory: str | Path, progress: bool = 
     """Write every page, every data file and the index (pages and data files of areas no longer
     there are removed); the files written."""
     directory = Path(directory)
-    layers = Layers.read(store, policy)
+    layers = Layers.read(store)
     written = [write_whole(directory / data_path(code), data(layers, code)) for code in layers.wijkcodes]
     for area in tqdm(areas(layers), desc="kaarten", unit="kaart", disable=not progress):
         written.append(write_whole(directory / area.path, render(layers, area, policy.kaarten)))
@@ -463,7 +462,7 @@ def refresh(store: Store, policy: Policy, directory: str | Path, among: set[str]
     """Write the data files of the wijken among (wijk or buurt codes; None: all) and the index: what
     changes to features bring; the files written."""
     directory = Path(directory)
-    layers = Layers.read(store, policy, among)
+    layers = Layers.read(store, among)
     chosen = [code for code in layers.wijkcodes if among is None or code in among]
     written = [write_whole(directory / data_path(code), data(layers, code)) for code in chosen]
     written.append(write_whole(directory / "index.html", index(layers, policy.kaarten.ondergrond)))
